@@ -1,0 +1,14 @@
+module github.com/modelreg/registry
+
+go 1.24
+
+require (
+	github.com/dominikbraun/graph v0.23.0
+	github.com/google/uuid v1.6.0
+	github.com/hashicorp/go-memdb v1.3.5
+)
+
+require (
+	github.com/hashicorp/go-immutable-radix v1.3.1 // indirect
+	github.com/hashicorp/golang-lru v0.5.4 // indirect
+)
