@@ -1,0 +1,123 @@
+package registry
+
+import "strings"
+
+// BuildFQN returns the fully qualified name of (namespace, name, version):
+// namespace.name.version, or namespace.name when version is empty. A part
+// that contains a '.' is wrapped in double quotes, as OpenMetadata quotes
+// FQNs: BuildFQN("svc", "churn.v2", "3") is `svc."churn.v2".3`.
+func BuildFQN(namespace, name, version string) string {
+	var b strings.Builder
+	b.Grow(len(namespace) + len(name) + len(version) + 8)
+	writeFQNPart(&b, namespace)
+	b.WriteByte('.')
+	writeFQNPart(&b, name)
+	if version != "" {
+		b.WriteByte('.')
+		writeFQNPart(&b, version)
+	}
+	return b.String()
+}
+
+func writeFQNPart(b *strings.Builder, part string) {
+	if strings.IndexByte(part, '.') >= 0 {
+		b.WriteByte('"')
+		b.WriteString(part)
+		b.WriteByte('"')
+		return
+	}
+	b.WriteString(part)
+}
+
+// ParseFQN is the exact inverse of BuildFQN: it accepts precisely the strings
+// BuildFQN returns for valid parts and gives those parts back. Anything else
+// is ErrInvalid, with the byte position of the fault in the message: an empty
+// part, a stray or unbalanced quote, a quoted part without a '.', fewer than
+// two or more than three parts, or a part that breaks the naming rules.
+func ParseFQN(fqn string) (namespace, name, version string, err error) {
+	if fqn == "" {
+		return "", "", "", invalid("fqn", "FQN is empty")
+	}
+	var parts []string
+	i := 0
+	for {
+		if len(parts) == 3 {
+			return "", "", "", fqnError(fqn, i-1, "more than three parts (namespace.name.version); quote a part that contains '.'")
+		}
+		part, next, perr := scanFQNPart(fqn, i)
+		if perr != nil {
+			return "", "", "", perr
+		}
+		parts = append(parts, part)
+		if next == len(fqn) {
+			break
+		}
+		i = next + 1 // skip the '.'
+		if i == len(fqn) {
+			return "", "", "", fqnError(fqn, next, "ends with '.'; the part after it is empty")
+		}
+	}
+	if len(parts) < 2 {
+		return "", "", "", fqnError(fqn, len(fqn), "has one part; want namespace.name or namespace.name.version")
+	}
+	namespace, name = parts[0], parts[1]
+	if len(parts) == 3 {
+		version = parts[2]
+	}
+	if err := checkName("namespace", namespace); err != nil {
+		return "", "", "", fqnPartError(fqn, err)
+	}
+	if err := checkName("name", name); err != nil {
+		return "", "", "", fqnPartError(fqn, err)
+	}
+	if err := checkVersion(version); err != nil {
+		return "", "", "", fqnPartError(fqn, err)
+	}
+	return namespace, name, version, nil
+}
+
+// scanFQNPart reads the part that starts at byte i and returns it with the
+// index of the '.' that ends it (or len(fqn)).
+func scanFQNPart(fqn string, i int) (string, int, error) {
+	if fqn[i] == '"' {
+		end := strings.IndexByte(fqn[i+1:], '"')
+		if end < 0 {
+			return "", 0, fqnError(fqn, i, "opens a quote that is never closed")
+		}
+		part := fqn[i+1 : i+1+end]
+		after := i + 1 + end + 1
+		if part == "" {
+			return "", 0, fqnError(fqn, i, "has an empty quoted part")
+		}
+		if strings.IndexByte(part, '.') < 0 {
+			return "", 0, fqnError(fqn, i, "quotes a part without '.'; only parts that contain '.' are quoted")
+		}
+		if after < len(fqn) && fqn[after] != '.' {
+			return "", 0, fqnError(fqn, after, "has text after a closing quote; want '.' or the end")
+		}
+		return part, after, nil
+	}
+	end := strings.IndexByte(fqn[i:], '.')
+	if end < 0 {
+		end = len(fqn) - i
+	}
+	part := fqn[i : i+end]
+	if part == "" {
+		return "", 0, fqnError(fqn, i, "has an empty part")
+	}
+	if q := strings.IndexByte(part, '"'); q >= 0 {
+		return "", 0, fqnError(fqn, i+q, "has a quote inside a part; a quoted part must be a whole part")
+	}
+	return part, i + end, nil
+}
+
+func fqnError(fqn string, pos int, what string) *Error {
+	return invalid("fqn", "FQN %q %s (at byte %d)", clip(fqn), what, pos)
+}
+
+func fqnPartError(fqn string, err error) error {
+	if e, ok := err.(*Error); ok {
+		return invalid("fqn", "FQN %q: %s", clip(fqn), e.Message)
+	}
+	return err
+}
