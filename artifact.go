@@ -1,0 +1,284 @@
+package registry
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Kind is the type of an artifact.
+type Kind string
+
+// The artifact kinds of the artifact-registry seed: model, dataset, code.
+const (
+	KindModel   Kind = "model"
+	KindDataset Kind = "dataset"
+	KindCode    Kind = "code"
+)
+
+func (k Kind) valid() bool { return k == KindModel || k == KindDataset || k == KindCode }
+
+// Include selects artifacts by deletion state, with OpenMetadata's meaning.
+// The zero value is IncludeNonDeleted.
+type Include string
+
+// The include values of OpenMetadata's `include` query parameter.
+const (
+	IncludeNonDeleted Include = "non-deleted"
+	IncludeDeleted    Include = "deleted"
+	IncludeAll        Include = "all"
+)
+
+// Input limits. Lengths of names count characters (runes); the description
+// counts bytes.
+const (
+	MaxNameLength        = 256   // namespace, name, display name, algorithm, tag, owner, label key, endpoint
+	MaxVersionLength     = 64    // version; empty means unversioned
+	MaxDescriptionLength = 65536 // description, in bytes
+	MaxLabelValueLength  = 1024
+	MaxURILength         = 2048
+	MaxReasonLength      = 1024
+	MaxListEntries       = 64 // tags, owners, labels, storage URIs, endpoints
+)
+
+// Artifact is one row of the registry: a model, a dataset or code.
+//
+// The identity fields (ID, Kind, Namespace, Name, Version, Parent) are fixed
+// at registration. The metadata fields are what Update changes. The
+// bookkeeping fields are set by the registry; values given to Register or
+// Update are ignored.
+type Artifact struct {
+	// ID is a UUID; Register assigns a time-ordered one when it is empty.
+	ID        string `json:"id"`
+	Kind      Kind   `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Version is empty for an unversioned artifact.
+	Version string `json:"version,omitempty"`
+	// Parent is the ID of the artifact that contains this one, if any.
+	Parent string `json:"parent,omitempty"`
+
+	DisplayName string            `json:"displayName,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Algorithm   string            `json:"algorithm,omitempty"`
+	Tags        []string          `json:"tags,omitempty"`
+	Owners      []string          `json:"owners,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	// StorageURIs are the objects the artifact owns; after a hard delete they
+	// go to the cleaner.
+	StorageURIs []string `json:"storageUris,omitempty"`
+
+	// Endpoints the artifact is deployed to, in the order deployed. Changed
+	// by Deploy and Undeploy only.
+	Endpoints []string `json:"endpoints,omitempty"`
+	// DeletedUpstreams lists upstream artifacts that were hard deleted with
+	// the Detach lineage policy while this one depended on them.
+	DeletedUpstreams []string `json:"deletedUpstreams,omitempty"`
+
+	Deleted   bool      `json:"deleted"`
+	Revision  int64     `json:"revision"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedBy string    `json:"updatedBy"`
+	// The soft delete that took the artifact: when, by whom, why, and the
+	// operation ID (shared by every artifact one delete call took). Empty
+	// while the artifact is live.
+	DeletedAt       time.Time `json:"deletedAt,omitzero"`
+	DeletedBy       string    `json:"deletedBy,omitempty"`
+	DeleteOperation string    `json:"deleteOperation,omitempty"`
+	DeleteReason    string    `json:"deleteReason,omitempty"`
+}
+
+// FQN returns the fully qualified name, namespace.name.version.
+func (a Artifact) FQN() string { return BuildFQN(a.Namespace, a.Name, a.Version) }
+
+// EntityVersion renders Revision as OpenMetadata's entity version: 0.1 for
+// revision 1, 0.2 after the first change.
+func (a Artifact) EntityVersion() float64 { return float64(a.Revision) / 10 }
+
+// HasDeletedUpstream reports whether an upstream of this artifact was hard
+// deleted under the Detach lineage policy.
+func (a Artifact) HasDeletedUpstream() bool { return len(a.DeletedUpstreams) > 0 }
+
+// IsDeployed reports whether the artifact is deployed to any endpoint.
+func (a Artifact) IsDeployed() bool { return len(a.Endpoints) > 0 }
+
+func resolveInclude(inc []Include) (Include, error) {
+	if len(inc) == 0 {
+		return IncludeNonDeleted, nil
+	}
+	if len(inc) > 1 {
+		return "", invalid("include", "give at most one include value, got %d", len(inc))
+	}
+	return checkInclude(inc[0])
+}
+
+func checkInclude(inc Include) (Include, error) {
+	switch inc {
+	case "", IncludeNonDeleted:
+		return IncludeNonDeleted, nil
+	case IncludeDeleted, IncludeAll:
+		return inc, nil
+	}
+	return "", invalid("include", "include %q is not one of non-deleted, deleted, all", string(inc))
+}
+
+// checkID validates an artifact ID and returns its canonical lower-case form.
+func checkID(field, id string) (string, error) {
+	cid, _, err := parseID(field, id)
+	if err != nil {
+		return "", err
+	}
+	return cid, nil
+}
+
+// parseID validates an artifact ID and returns its canonical lower-case
+// form and its index key.
+func parseID(field, id string) (string, []byte, *Error) {
+	if id == "" {
+		return "", nil, invalid(field, "%s is empty", field)
+	}
+	if len(id) != 36 {
+		return "", nil, invalid(field, "%s %q is not a UUID (want 36 characters like 6b04e1d8-b66d-4f78-ab21-beb5be2cf4f2)", field, clip(id))
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return "", nil, invalid(field, "%s %q is not a UUID: %v", field, clip(id), err)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c >= 'A' && c <= 'F' {
+			id = u.String()
+			break
+		}
+	}
+	return id, u[:], nil
+}
+
+// checkName validates a namespace or name: 1–256 characters of valid UTF-8,
+// no control characters and no double quote (it would break FQN quoting).
+func checkName(field, s string) error {
+	if s == "" {
+		return invalid(field, "%s is empty", field)
+	}
+	return checkIdentText(field, s, MaxNameLength)
+}
+
+func checkVersion(v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkIdentText("version", v, MaxVersionLength)
+}
+
+func checkIdentText(field, s string, max int) error {
+	if err := checkText(field, s, max, false); err != nil {
+		return err
+	}
+	if i := strings.IndexByte(s, '"'); i >= 0 {
+		return invalid(field, "%s %q contains a double quote at byte %d; quotes are reserved for FQN quoting", field, clip(s), i)
+	}
+	return nil
+}
+
+// checkText checks UTF-8 validity, length in runes and control characters.
+func checkText(field, s string, max int, multiline bool) error {
+	if !utf8.ValidString(s) {
+		return invalid(field, "%s is not valid UTF-8", field)
+	}
+	n := 0
+	for i, r := range s {
+		n++
+		if n > max {
+			return invalid(field, "%s is longer than %d characters", field, max)
+		}
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r')) {
+			return invalid(field, "%s contains control character %U at byte %d", field, r, i)
+		}
+	}
+	return nil
+}
+
+func checkList(field string, list []string, max int) error {
+	if len(list) > MaxListEntries {
+		return invalid(field, "%s has %d entries; at most %d are allowed", field, len(list), MaxListEntries)
+	}
+	for i, s := range list {
+		if s == "" {
+			return invalid(field, "%s[%d] is empty", field, i)
+		}
+		if err := checkText(field, s, max, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkMetadata validates the fields Update may change.
+func checkMetadata(a *Artifact) error {
+	if err := checkText("displayName", a.DisplayName, MaxNameLength, false); err != nil {
+		return err
+	}
+	if len(a.Description) > MaxDescriptionLength {
+		return invalid("description", "description is %d bytes; at most %d are allowed", len(a.Description), MaxDescriptionLength)
+	}
+	if err := checkText("description", a.Description, MaxDescriptionLength, true); err != nil {
+		return err
+	}
+	if err := checkText("algorithm", a.Algorithm, MaxNameLength, false); err != nil {
+		return err
+	}
+	if err := checkList("tags", a.Tags, MaxNameLength); err != nil {
+		return err
+	}
+	if err := checkList("owners", a.Owners, MaxNameLength); err != nil {
+		return err
+	}
+	if len(a.Labels) > MaxListEntries {
+		return invalid("labels", "labels has %d entries; at most %d are allowed", len(a.Labels), MaxListEntries)
+	}
+	for k, v := range a.Labels {
+		if k == "" {
+			return invalid("labels", "a label key is empty")
+		}
+		if err := checkText("labels", k, MaxNameLength, false); err != nil {
+			return err
+		}
+		if err := checkText("labels", v, MaxLabelValueLength, false); err != nil {
+			return err
+		}
+	}
+	if err := checkList("storageUris", a.StorageURIs, MaxURILength); err != nil {
+		return err
+	}
+	seen := make(map[string]struct{}, len(a.StorageURIs))
+	for i, s := range a.StorageURIs {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme == "" {
+			return invalid("storageUris", "storageUris[%d] %q is not an absolute URI with a scheme (like s3://bucket/key)", i, clip(s))
+		}
+		if _, dup := seen[s]; dup {
+			return invalid("storageUris", "storageUris[%d] %q is listed twice", i, clip(s))
+		}
+		seen[s] = struct{}{}
+	}
+	return nil
+}
+
+func checkEndpoint(e string) error {
+	if e == "" {
+		return invalid("endpoint", "endpoint is empty")
+	}
+	return checkText("endpoint", e, MaxNameLength, false)
+}
+
+// clip shortens a bad input for an error message.
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:77] + "..."
+}

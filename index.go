@@ -1,0 +1,190 @@
+package registry
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-memdb"
+)
+
+// The go-memdb schema: one function per table, index names as constants.
+//
+// go-memdb stores a pointer to the row in every index of its table, so
+// every change to a row rewrites every one of the table's index trees. The
+// artifacts table therefore has only the two indexes every read needs (by
+// ID, and by namespace, name and version, which FQN lookups use), and what
+// else must be found by key lives in tables of its own, which a change of
+// metadata or of deletion state never touches: containment (parent, child),
+// storage URIs (uri, owner) and the trash of soft-deleted artifacts
+// (deletion time, ID), all keyed by their id index alone.
+//
+// Keys are short binary strings, so that radix paths stay short and share
+// prefixes: IDs are the 16 bytes of the UUID (registry-assigned IDs are
+// time-ordered, so new rows land on the right edge of the tree), names are
+// namespace\x00name\x00version (names cannot hold control characters, so the
+// separator is unambiguous), times are big-endian nanoseconds.
+//
+// go-memdb enforces uniqueness only on "id" indexes (DEPENDENCIES.md): every
+// insert that could collide on "name" is checked with First inside the write
+// transaction first.
+const (
+	tableArtifacts = "artifacts"
+	tableContains  = "contains" // parent, child
+	tableURIs      = "uris"     // storage URI, owning artifact
+	tableTrash     = "trash"    // soft-deleted artifacts by deletion time
+	tableEdges     = "edges"    // lineage, upstream to downstream
+	tableTokens    = "tokens"
+	tableCleanups  = "cleanups"
+
+	indexID         = "id"
+	indexName       = "name"       // artifacts: namespace, name, version (unique)
+	indexDownstream = "downstream" // edges: downstream, upstream (unique)
+	indexExpires    = "expires"    // tokens: expiry time
+	indexTarget     = "target"     // tokens: the artifact a request targeted
+	indexQueued     = "queued"     // cleanups: queue order
+	prefix          = "_prefix"    // go-memdb's suffix for a prefix scan
+	nameSep         = byte(0)      // separates the parts of a name key
+	defaultPageSize = 100          // page size when a limit is 0
+	maxPageSize     = 1000         // largest page
+)
+
+// containsRow says that Parent contains Child.
+type containsRow struct{ Parent, Child string }
+
+// uriRow says that Owner references the storage object URI.
+type uriRow struct{ URI, Owner string }
+
+// trashRow lists a soft-deleted artifact by the time it was deleted.
+type trashRow struct {
+	At time.Time
+	ID string
+}
+
+func newSchema() *memdb.DBSchema {
+	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+		tableArtifacts: {Name: tableArtifacts, Indexes: map[string]*memdb.IndexSchema{
+			indexID: unique(indexID, func(o any) []byte { return idKey(o.(*record).ID) }),
+			indexName: unique(indexName, func(o any) []byte {
+				a := o.(*record)
+				return nameKey(a.Namespace, a.Name, a.Version)
+			}),
+		}},
+		tableContains: {Name: tableContains, Indexes: map[string]*memdb.IndexSchema{
+			indexID: unique(indexID, func(o any) []byte {
+				c := o.(*containsRow)
+				return append(idKey(c.Parent), idKey(c.Child)...)
+			}),
+		}},
+		tableURIs: {Name: tableURIs, Indexes: map[string]*memdb.IndexSchema{
+			indexID: unique(indexID, func(o any) []byte {
+				u := o.(*uriRow)
+				return append(uriKey(u.URI), idKey(u.Owner)...)
+			}),
+		}},
+		tableTrash: {Name: tableTrash, Indexes: map[string]*memdb.IndexSchema{
+			indexID: unique(indexID, func(o any) []byte {
+				t := o.(*trashRow)
+				return append(timeKey(t.At), idKey(t.ID)...)
+			}),
+		}},
+		tableEdges: {Name: tableEdges, Indexes: map[string]*memdb.IndexSchema{
+			// upstream+downstream: a prefix scan by upstream lists downstreams.
+			indexID: unique(indexID, func(o any) []byte {
+				e := o.(*Edge)
+				return edgeKey(e.Upstream, e.Downstream)
+			}),
+			// downstream+upstream: a prefix scan by downstream lists upstreams.
+			// Unique because the pair is; go-memdb then appends nothing.
+			indexDownstream: unique(indexDownstream, func(o any) []byte {
+				e := o.(*Edge)
+				return edgeKey(e.Downstream, e.Upstream)
+			}),
+		}},
+		tableTokens: {Name: tableTokens, Indexes: map[string]*memdb.IndexSchema{
+			indexID:      unique(indexID, func(o any) []byte { return []byte(o.(*tokenRow).Token) }),
+			indexExpires: multiple(indexExpires, func(o any) []byte { return timeKey(o.(*tokenRow).Expires) }),
+			indexTarget:  multiple(indexTarget, func(o any) []byte { return idKey(o.(*tokenRow).Target) }),
+		}},
+		tableCleanups: {Name: tableCleanups, Indexes: map[string]*memdb.IndexSchema{
+			indexID:     unique(indexID, func(o any) []byte { return []byte(o.(*Cleanup).URI) }),
+			indexQueued: multiple(indexQueued, func(o any) []byte { return timeKey(o.(*Cleanup).QueuedAt) }),
+		}},
+	}}
+}
+
+func unique(name string, key func(any) []byte) *memdb.IndexSchema {
+	return &memdb.IndexSchema{Name: name, Unique: true, Indexer: keyIndexer{key}}
+}
+
+// multiple is a non-unique index; go-memdb appends the row's id key to make
+// each entry unique.
+func multiple(name string, key func(any) []byte) *memdb.IndexSchema {
+	return &memdb.IndexSchema{Name: name, Indexer: keyIndexer{key}}
+}
+
+// keyIndexer indexes a row by the key its function builds. Lookups pass the
+// key bytes themselves, so a read builds its key once and go-memdb converts
+// nothing.
+type keyIndexer struct{ key func(any) []byte }
+
+func (k keyIndexer) FromObject(o any) (bool, []byte, error) { return true, k.key(o), nil }
+
+func (keyIndexer) FromArgs(args ...any) ([]byte, error) { return keyArg(args) }
+
+func (keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) { return keyArg(args) }
+
+func keyArg(args []any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("want one key argument, got %d", len(args))
+	}
+	key, ok := args[0].([]byte)
+	if !ok {
+		return nil, fmt.Errorf("want a []byte key, got %T", args[0])
+	}
+	return key, nil
+}
+
+// idKey returns the 16 bytes of a canonical UUID. IDs are validated before
+// they reach an index, so a parse failure is a bug; it yields a key no row
+// has rather than a panic.
+func idKey(id string) []byte {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return []byte("\xffinvalid:" + id)
+	}
+	return u[:]
+}
+
+func nameKey(namespace, name, version string) []byte {
+	k := make([]byte, 0, len(namespace)+len(name)+len(version)+2)
+	k = append(k, namespace...)
+	k = append(k, nameSep)
+	k = append(k, name...)
+	k = append(k, nameSep)
+	return append(k, version...)
+}
+
+// nameKeyPrefix is the prefix shared by every version of (namespace, name),
+// or by every artifact of namespace when name is empty.
+func nameKeyPrefix(namespace, name string) []byte {
+	k := append([]byte(namespace), nameSep)
+	if name != "" {
+		k = append(k, name...)
+		k = append(k, nameSep)
+	}
+	return k
+}
+
+func uriKey(uri string) []byte { return append([]byte(uri), nameSep) }
+
+// timeKey orders times as bytes: big-endian nanoseconds with the sign bit
+// flipped, so times before 1970 sort first too.
+func timeKey(t time.Time) []byte {
+	k := make([]byte, 8, 8+16)
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano())^(1<<63))
+	return k
+}
+
+func edgeKey(a, b string) []byte { return append(idKey(a), idKey(b)...) }
