@@ -1,0 +1,414 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dominikbraun/graph"
+	"github.com/hashicorp/go-memdb"
+)
+
+// Edge is one lineage edge: Upstream produced or trained Downstream.
+type Edge struct {
+	Upstream   string    `json:"upstream"`
+	Downstream string    `json:"downstream"`
+	CreatedAt  time.Time `json:"createdAt"`
+	CreatedBy  string    `json:"createdBy"`
+}
+
+// Direction selects which way Lineage walks.
+type Direction string
+
+// Lineage directions.
+const (
+	Upstream   Direction = "upstream"   // what the artifact was made from
+	Downstream Direction = "downstream" // what was made from the artifact
+	Both       Direction = "both"
+)
+
+// MaxLineageDepth bounds the depth a Lineage read may ask for.
+const MaxLineageDepth = 1000
+
+// Link records that downstream was made from upstream. Both must be live; an
+// edge that exists already is ErrAlreadyExists and an edge that would close
+// a cycle is ErrInvalid naming the cycle. The check walks only what is
+// reachable from downstream, never the whole registry.
+func (r *Registry) Link(ctx context.Context, upstream, downstream string) error {
+	up, down, err := checkEdgeIDs(upstream, downstream)
+	if err != nil {
+		return err
+	}
+	_, err = r.write(ctx, "", func(w *writeTxn) error {
+		s := &lineageStore{w: w}
+		if err := s.authorizeEnds(up, down); err != nil {
+			return err
+		}
+		g := graph.NewWithStore(graph.StringHash, graph.Store[string, string](s), graph.Directed(), graph.PreventCycles())
+		if err := g.AddEdge(up, down); err != nil {
+			return s.explain(up, down, err)
+		}
+		return nil
+	})
+	return err
+}
+
+// Unlink removes the lineage edge from upstream to downstream; a missing
+// edge is ErrNotFound. It works whatever state the two artifacts are in.
+func (r *Registry) Unlink(ctx context.Context, upstream, downstream string) error {
+	up, down, err := checkEdgeIDs(upstream, downstream)
+	if err != nil {
+		return err
+	}
+	_, err = r.write(ctx, "", func(w *writeTxn) error {
+		s := &lineageStore{w: w}
+		if err := s.authorizeEnds(up, down); err != nil {
+			return err
+		}
+		g := graph.NewWithStore(graph.StringHash, graph.Store[string, string](s), graph.Directed())
+		if err := g.RemoveEdge(up, down); err != nil {
+			return s.explain(up, down, err)
+		}
+		return nil
+	})
+	return err
+}
+
+func checkEdgeIDs(upstream, downstream string) (string, string, error) {
+	up, err := checkID("upstream", upstream)
+	if err != nil {
+		return "", "", err
+	}
+	down, err := checkID("downstream", downstream)
+	if err != nil {
+		return "", "", err
+	}
+	return up, down, nil
+}
+
+// lineageStore is the graph.Store the lineage graph is kept in: the edges
+// table of the current write transaction, with artifacts as vertices. It
+// answers every question through an index, and its CreatesCycle walks only
+// the edges reachable from the new edge's target, so that dominikbraun/graph
+// never rebuilds the whole graph (its generic algorithms are O(V+E), see
+// DEPENDENCIES.md). Writes happen inside the registry's write transaction,
+// which serializes them.
+type lineageStore struct {
+	w     *writeTxn
+	cycle []string // the path CreatesCycle found, target to source
+}
+
+var errVertexFixed = errors.New("registry: lineage vertices are artifacts; Register and Delete them")
+
+func (s *lineageStore) AddVertex(string, string, graph.VertexProperties) error { return errVertexFixed }
+
+func (s *lineageStore) RemoveVertex(string) error { return errVertexFixed }
+
+func (s *lineageStore) UpdateEdge(up, down string, _ graph.Edge[string]) error {
+	if _, err := s.Edge(up, down); err != nil {
+		return err
+	}
+	return nil // edges carry no properties
+}
+
+// Vertex finds a live artifact.
+func (s *lineageStore) Vertex(id string) (string, graph.VertexProperties, error) {
+	a := row(s.w.Txn, id)
+	if a == nil || a.isDeleted() {
+		return "", graph.VertexProperties{}, graph.ErrVertexNotFound
+	}
+	return id, graph.VertexProperties{}, nil
+}
+
+func (s *lineageStore) Edge(up, down string) (graph.Edge[string], error) {
+	o, err := s.w.First(tableEdges, indexID, edgeKey(up, down))
+	if err != nil {
+		return graph.Edge[string]{}, err
+	}
+	if o == nil {
+		return graph.Edge[string]{}, graph.ErrEdgeNotFound
+	}
+	return graph.Edge[string]{Source: up, Target: down}, nil
+}
+
+func (s *lineageStore) AddEdge(up, down string, _ graph.Edge[string]) error {
+	e := &Edge{Upstream: up, Downstream: down, CreatedAt: s.w.now, CreatedBy: s.w.principal}
+	if err := s.w.Insert(tableEdges, e); err != nil {
+		return fmt.Errorf("registry: insert edge: %w", err)
+	}
+	s.w.emitEdge(EventLinked, e)
+	return nil
+}
+
+func (s *lineageStore) RemoveEdge(up, down string) error {
+	o, err := s.w.First(tableEdges, indexID, edgeKey(up, down))
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return graph.ErrEdgeNotFound
+	}
+	if err := s.w.Delete(tableEdges, o); err != nil {
+		return fmt.Errorf("registry: delete edge: %w", err)
+	}
+	s.w.emitEdge(EventUnlinked, o.(*Edge))
+	return nil
+}
+
+// ListVertices and the two counts below scan a table; the graph library
+// calls them only from whole-graph algorithms, which the registry does not
+// use on its write paths.
+func (s *lineageStore) ListVertices() ([]string, error) {
+	var ids []string
+	err := scan(s.w.Txn, tableArtifacts, func(o any) {
+		if a := o.(*record); !a.isDeleted() {
+			ids = append(ids, a.ID)
+		}
+	})
+	return ids, err
+}
+
+func (s *lineageStore) VertexCount() (int, error) {
+	ids, err := s.ListVertices()
+	return len(ids), err
+}
+
+func (s *lineageStore) ListEdges() ([]graph.Edge[string], error) {
+	var edges []graph.Edge[string]
+	err := scan(s.w.Txn, tableEdges, func(o any) {
+		e := o.(*Edge)
+		edges = append(edges, graph.Edge[string]{Source: e.Upstream, Target: e.Downstream})
+	})
+	return edges, err
+}
+
+// CreatesCycle reports whether an edge source→target would close a cycle,
+// that is whether source is reachable from target. It walks downstream edges
+// breadth first from target, through soft-deleted artifacts too (a restore
+// would bring their edges back), and remembers the path for the error.
+func (s *lineageStore) CreatesCycle(source, target string) (bool, error) {
+	if source == target {
+		s.cycle = []string{source}
+		return true, nil
+	}
+	from := map[string]string{target: ""}
+	queue := []string{target}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		downs, err := downstreamIDs(s.w.Txn, cur)
+		if err != nil {
+			return false, err
+		}
+		for _, d := range downs {
+			if _, seen := from[d]; seen {
+				continue
+			}
+			from[d] = cur
+			if d == source {
+				for n := d; n != ""; n = from[n] {
+					s.cycle = append(s.cycle, n)
+				}
+				return true, nil
+			}
+			queue = append(queue, d)
+		}
+	}
+	return false, nil
+}
+
+func (s *lineageStore) authorizeEnds(up, down string) error {
+	for _, id := range []string{up, down} {
+		if a := row(s.w.Txn, id); a != nil {
+			if err := s.w.authorize(ActionLink, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// explain turns the graph library's errors into the registry's.
+func (s *lineageStore) explain(up, down string, err error) error {
+	switch {
+	case errors.Is(err, graph.ErrVertexNotFound):
+		for _, id := range []string{up, down} {
+			if a := row(s.w.Txn, id); a == nil {
+				return newError(CodeNotFound, id, "artifact %s does not exist", id)
+			} else if a.isDeleted() {
+				return newError(CodeNotFound, id, "artifact %s (%s) is soft deleted; lineage links live artifacts only", id, a.FQN())
+			}
+		}
+	case errors.Is(err, graph.ErrEdgeAlreadyExists):
+		return newError(CodeAlreadyExists, down, "lineage edge %s -> %s already exists", s.name(up), s.name(down))
+	case errors.Is(err, graph.ErrEdgeCreatesCycle):
+		// s.cycle runs from source back to target; print it forwards.
+		names := []string{s.name(up)}
+		for i := len(s.cycle) - 1; i >= 0; i-- {
+			names = append(names, s.name(s.cycle[i]))
+		}
+		if len(s.cycle) == 1 {
+			return invalid("downstream", "linking %s to itself would create a cycle", s.name(up))
+		}
+		return invalid("downstream", "linking %s -> %s would create a cycle: %s", s.name(up), s.name(down), strings.Join(names, " -> "))
+	case errors.Is(err, graph.ErrEdgeNotFound):
+		return newError(CodeNotFound, down, "no lineage edge %s -> %s", s.name(up), s.name(down))
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return err
+}
+
+func (s *lineageStore) name(id string) string {
+	if a := row(s.w.Txn, id); a != nil {
+		return a.FQN()
+	}
+	return id
+}
+
+func (w *writeTxn) emitEdge(t EventType, e *Edge) {
+	ev := Event{Type: t, ArtifactID: e.Downstream, Upstream: e.Upstream, Downstream: e.Downstream,
+		Time: w.now, Principal: w.principal, Reason: w.reason, Operation: w.op}
+	if a := row(w.Txn, e.Downstream); a != nil {
+		ev.FQN, ev.Kind, ev.Revision = a.FQN(), a.Kind, a.Revision
+	}
+	w.events = append(w.events, ev)
+}
+
+// downstreamIDs lists the artifacts made from id, in key order.
+func downstreamIDs(txn *memdb.Txn, id string) ([]string, error) {
+	return edgeEnds(txn, indexID, id, func(e *Edge) string { return e.Downstream })
+}
+
+// upstreamIDs lists the artifacts id was made from, in key order.
+func upstreamIDs(txn *memdb.Txn, id string) ([]string, error) {
+	return edgeEnds(txn, indexDownstream, id, func(e *Edge) string { return e.Upstream })
+}
+
+func edgeEnds(txn *memdb.Txn, index, id string, end func(*Edge) string) ([]string, error) {
+	edges, err := edgesOf(txn, index, id)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(edges))
+	for i, e := range edges {
+		ids[i] = end(e)
+	}
+	return ids, nil
+}
+
+// edgesOf lists the edges whose upstream (index id) or downstream (index
+// downstream) is id.
+func edgesOf(txn *memdb.Txn, index, id string) ([]*Edge, error) {
+	it, err := txn.Get(tableEdges, index+prefix, idKey(id))
+	if err != nil {
+		return nil, fmt.Errorf("registry: edges of %s: %w", id, err)
+	}
+	var out []*Edge
+	for o := it.Next(); o != nil; o = it.Next() {
+		out = append(out, o.(*Edge))
+	}
+	return out, nil
+}
+
+func scan(txn *memdb.Txn, table string, fn func(any)) error {
+	it, err := txn.Get(table, indexID)
+	if err != nil {
+		return fmt.Errorf("registry: scan %s: %w", table, err)
+	}
+	for o := it.Next(); o != nil; o = it.Next() {
+		fn(o)
+	}
+	return nil
+}
+
+// LineageGraph is the part of the lineage graph around one artifact.
+type LineageGraph struct {
+	Root Artifact `json:"entity"`
+	// Nodes are the other artifacts reached, nearest first.
+	Nodes []Artifact `json:"nodes"`
+	// Edges are the edges walked, each once, between visible artifacts.
+	Edges []Edge `json:"edges"`
+}
+
+// Lineage walks the lineage graph from id up to depth edges away (1 to
+// MaxLineageDepth) in the given direction. The include applies to the root
+// and to every node: by default soft-deleted neighbours are hidden and the
+// walk does not pass through them; IncludeAll shows them.
+func (r *Registry) Lineage(ctx context.Context, id string, dir Direction, depth int, include ...Include) (LineageGraph, error) {
+	inc, err := beginRead(ctx, include)
+	if err != nil {
+		return LineageGraph{}, err
+	}
+	cid, err := checkID("id", id)
+	if err != nil {
+		return LineageGraph{}, err
+	}
+	if dir != Upstream && dir != Downstream && dir != Both {
+		return LineageGraph{}, invalid("direction", "direction %q is not one of upstream, downstream, both", clip(string(dir)))
+	}
+	if depth < 1 || depth > MaxLineageDepth {
+		return LineageGraph{}, invalid("depth", "depth %d is out of range; want 1 to %d", depth, MaxLineageDepth)
+	}
+	txn := r.snapshot()
+	root, err := r.found(ctx, cid, row(txn, cid), inc)
+	if err != nil {
+		return LineageGraph{}, err
+	}
+	out := LineageGraph{Root: root}
+	seen := map[string]bool{cid: true}
+	if dir != Downstream {
+		if err := r.walk(ctx, txn, cid, indexDownstream, depth, inc, seen, &out); err != nil {
+			return LineageGraph{}, err
+		}
+	}
+	if dir != Upstream {
+		if err := r.walk(ctx, txn, cid, indexID, depth, inc, seen, &out); err != nil {
+			return LineageGraph{}, err
+		}
+	}
+	return out, nil
+}
+
+// walk is a breadth-first walk over one direction of edges.
+func (r *Registry) walk(ctx context.Context, txn *memdb.Txn, from, index string, depth int, inc Include, seen map[string]bool, out *LineageGraph) error {
+	frontier := []string{from}
+	walked := map[[2]string]bool{}
+	for _, e := range out.Edges {
+		walked[[2]string{e.Upstream, e.Downstream}] = true
+	}
+	for d := 0; d < depth && len(frontier) > 0; d++ {
+		var next []string
+		for _, cur := range frontier {
+			edges, err := edgesOf(txn, index, cur)
+			if err != nil {
+				return err
+			}
+			for _, e := range edges {
+				other := e.Downstream
+				if index == indexDownstream {
+					other = e.Upstream
+				}
+				a := row(txn, other)
+				if a == nil || !a.visible(inc) || (r.authorizeReads && r.authorizeRead(ctx, a) != nil) {
+					continue
+				}
+				if k := [2]string{e.Upstream, e.Downstream}; !walked[k] {
+					walked[k] = true
+					out.Edges = append(out.Edges, *e)
+				}
+				if !seen[other] {
+					seen[other] = true
+					out.Nodes = append(out.Nodes, a.artifact())
+					next = append(next, other)
+				}
+			}
+		}
+		frontier = next
+	}
+	return nil
+}
