@@ -1,0 +1,639 @@
+package registry
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// The deletion planner. Every delete — single, recursive, cascade, lineage
+// cascade, purge — goes through it:
+//
+//  1. collect the set: the roots (the target, then the other versions a
+//     cascade takes), each root's containment subtree, and under the Cascade
+//     lineage policy every live dependent, transitively, with its subtree;
+//  2. check each item: authorization, live children left behind, deployment,
+//     purge protection, live dependents outside the set;
+//  3. propagate failures until nothing changes: a parent whose child stays
+//     fails, an upstream whose live dependent stays fails (Restrict, Cascade)
+//     or detaches it (Detach);
+//  4. order the set so that children and dependents come before what
+//     contains them or what they depend on;
+//  5. apply the items that did not fail, in that order, in the caller's
+//     transaction.
+//
+// All reads happen in steps 1–3 and all writes in step 5: go-memdb copies an
+// index's modified nodes again whenever a transaction reads an index it has
+// written (DEPENDENCIES.md), so a plan of 100k items never interleaves them.
+
+// item is one artifact in a plan.
+type item struct {
+	a        *record
+	parent   *item   // the item that contains this one, if in the plan
+	children []*item // items this one contains
+	downs    []*item // items made from this one (lineage rules only)
+	ups      []*item // items this one was made from (lineage rules only)
+	// liveKids counts live children left out of the plan (not recursive).
+	liveKids []*record
+	// downRows are all artifacts made from a; outEdges and inEdges all its
+	// edges (hard deletes only).
+	downRows []*record
+	outEdges []*Edge
+	inEdges  []*Edge
+	fail     *Error
+	visit    uint8 // ordering state: 0 new, 1 on the path, 2 done
+}
+
+type planner struct {
+	w *writeTxn
+	o DeleteOptions
+	// lineage is true when the lineage rules apply: hard or cascade deletes.
+	lineage    bool
+	items      []*item
+	byID       map[string]*item
+	roots      []*item
+	order      []*item
+	skipped    []string
+	skipReason string
+	// mayUpdate caches the authorizer's answer for marking a dependent.
+	mayUpdate map[string]error
+	scanned   int
+}
+
+func newPlanner(w *writeTxn, o DeleteOptions) *planner {
+	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}, mayUpdate: map[string]error{}}
+}
+
+// build collects, checks, propagates and orders the plan for the roots.
+func (p *planner) build(roots []*record) error {
+	for _, a := range roots {
+		if p.o.Cascade {
+			if err := p.addCascade(a); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := p.addRoot(a); err != nil {
+			return err
+		}
+	}
+	if p.lineage {
+		// Items appended while scanning (lineage cascade) are scanned too.
+		for i := 0; i < len(p.items); i++ {
+			if err := p.scanLineage(p.items[i]); err != nil {
+				return err
+			}
+		}
+		p.linkLineage()
+	}
+	for _, x := range p.items {
+		p.check(x)
+	}
+	p.propagate()
+	p.sort()
+	return nil
+}
+
+// addCascade adds the target and the other versions of its name, newest
+// first, up to the cascade limit; the rest are skipped. Newest first means
+// that when a model's versions were fine-tuned one from the next, a limited
+// cascade never deletes a version whose successor it leaves behind.
+func (p *planner) addCascade(target *record) error {
+	others, err := p.versions(target)
+	if err != nil {
+		return err
+	}
+	if _, err := p.addRoot(target); err != nil {
+		return err
+	}
+	room := p.o.limit() - 1
+	for i, a := range others {
+		if i >= room {
+			p.skipped = append(p.skipped, a.ID)
+			continue
+		}
+		if _, err := p.addRoot(a); err != nil {
+			return err
+		}
+	}
+	if n := len(p.skipped); n > 0 {
+		p.skipReason = fmt.Sprintf("cascade limit of %d reached: %d more version(s) of %s were not deleted; delete again to continue",
+			p.o.limit(), n, BuildFQN(target.Namespace, target.Name, ""))
+	}
+	return nil
+}
+
+// versions lists the other versions of target's name that the delete can
+// take (live ones for a soft delete, all for a hard one), newest first.
+func (p *planner) versions(target *record) ([]*record, error) {
+	it, err := p.w.Get(tableArtifacts, indexName+prefix, nameKeyPrefix(target.Namespace, target.Name))
+	if err != nil {
+		return nil, fmt.Errorf("registry: versions of %s: %w", target.FQN(), err)
+	}
+	var out []*record
+	for o := it.Next(); o != nil; o = it.Next() {
+		a := o.(*record)
+		if a.ID != target.ID && (p.o.Hard || !a.isDeleted()) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b *record) int { return compareVersions(b.Version, a.Version) })
+	return out, nil
+}
+
+// addRoot adds a and the part of its subtree the delete takes.
+func (p *planner) addRoot(a *record) (*item, error) {
+	if x, ok := p.byID[a.ID]; ok {
+		return x, nil
+	}
+	x := p.add(a, nil)
+	p.roots = append(p.roots, x)
+	return x, p.expand(x)
+}
+
+func (p *planner) add(a *record, parent *item) *item {
+	x := &item{a: a, parent: parent}
+	p.items = append(p.items, x)
+	p.byID[a.ID] = x
+	if parent != nil {
+		parent.children = append(parent.children, x)
+	}
+	return x
+}
+
+// expand adds the subtree under x, breadth first: for a soft delete the live
+// descendants (soft-deleted ones keep their own delete), for a hard delete
+// every descendant; without Recursive only soft-deleted children, which a
+// hard delete removes with their parent so that none is left orphaned.
+func (p *planner) expand(x *item) error {
+	queue := []*item{x}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		kids, err := children(p.w.Txn, cur.a.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			if !k.isDeleted() && !p.o.Recursive {
+				cur.liveKids = append(cur.liveKids, k)
+				continue
+			}
+			if k.isDeleted() && !p.o.Hard {
+				continue
+			}
+			if y, ok := p.byID[k.ID]; ok {
+				if y.parent == nil {
+					y.parent = cur
+					cur.children = append(cur.children, y)
+				}
+				continue
+			}
+			queue = append(queue, p.add(k, cur))
+		}
+		if err := p.tick(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tick checks for cancellation every few thousand items of a large plan.
+func (p *planner) tick() error {
+	p.scanned++
+	if p.scanned%4096 == 0 {
+		return p.w.ctx.Err()
+	}
+	return nil
+}
+
+// children returns the artifacts id contains, in key order.
+func children(txn *memdb.Txn, id string) ([]*record, error) {
+	it, err := txn.Get(tableContains, indexID+prefix, idKey(id))
+	if err != nil {
+		return nil, fmt.Errorf("registry: children of %s: %w", id, err)
+	}
+	var out []*record
+	for o := it.Next(); o != nil; o = it.Next() {
+		c := row(txn, o.(*containsRow).Child)
+		if c == nil {
+			return nil, fmt.Errorf("registry: %s contains %s, which is not stored", id, o.(*containsRow).Child)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// scanLineage reads x's edges. Under the Cascade policy it adds x's live
+// dependents (and their subtrees) to the plan.
+func (p *planner) scanLineage(x *item) error {
+	out, err := edgesOf(p.w.Txn, indexID, x.a.ID)
+	if err != nil {
+		return err
+	}
+	for _, e := range out {
+		d := row(p.w.Txn, e.Downstream)
+		if d == nil {
+			continue // Check reports such an edge; deleting x removes it
+		}
+		x.downRows = append(x.downRows, d)
+		if p.o.Lineage == Cascade && !d.isDeleted() {
+			if _, err := p.addRoot(d); err != nil {
+				return err
+			}
+		}
+	}
+	if p.o.Hard {
+		x.outEdges = out
+		if x.inEdges, err = edgesOf(p.w.Txn, indexDownstream, x.a.ID); err != nil {
+			return err
+		}
+	}
+	return p.tick()
+}
+
+func (p *planner) linkLineage() {
+	for _, x := range p.items {
+		for _, d := range x.downRows {
+			if y, ok := p.byID[d.ID]; ok && y != x {
+				x.downs = append(x.downs, y)
+				y.ups = append(y.ups, x)
+			}
+		}
+	}
+}
+
+// check applies the rules to one item, the first that fails wins:
+// authorization, live children left behind, deployment, purge protection,
+// live dependents outside the plan.
+func (p *planner) check(x *item) {
+	if x.fail != nil {
+		return
+	}
+	a := x.a
+	action := ActionDelete
+	if p.o.Hard {
+		action = ActionHardDelete
+	}
+	if err := p.w.authorize(action, a); err != nil {
+		x.fail = err.(*Error)
+		return
+	}
+	if len(x.liveKids) > 0 {
+		x.fail = notEmpty(a, x.liveKids)
+		return
+	}
+	if a.isDeployed() {
+		x.fail = newError(CodeDeployed, a.ID,
+			"failed to delete %s %s (%s): it is deployed to %s; undeploy it first (ModelArts.3009)",
+			a.Kind, a.ID, a.FQN(), strings.Join(a.Endpoints, ", "))
+		return
+	}
+	if pp := p.w.r.purgeProtection; pp > 0 && p.o.Hard && a.isDeleted() && p.w.now.Sub(a.del.At) < pp {
+		x.fail = newError(CodePurgeProtected, a.ID,
+			"%s (%s) was soft deleted at %s and is purge protected for %s; it can be hard deleted from %s",
+			a.ID, a.FQN(), a.del.At.UTC().Format(timeFormat), pp, a.del.At.Add(pp).UTC().Format(timeFormat))
+		return
+	}
+	if !p.lineage {
+		return
+	}
+	var blocking []*record
+	for _, d := range x.downRows {
+		if _, in := p.byID[d.ID]; in || d.isDeleted() {
+			continue
+		}
+		if p.o.Lineage == Detach {
+			if !p.o.Hard {
+				continue // a soft delete keeps edges; nothing to detach
+			}
+			if err := p.mayMark(d); err != nil {
+				x.fail = err
+				return
+			}
+			continue
+		}
+		blocking = append(blocking, d)
+	}
+	if len(blocking) > 0 {
+		x.fail = hasDependents(a, blocking, "")
+	}
+}
+
+const timeFormat = "2006-01-02T15:04:05Z07:00"
+
+// mayMark asks whether the principal may mark dependent d as having lost an
+// upstream (Detach).
+func (p *planner) mayMark(d *record) *Error {
+	err, ok := p.mayUpdate[d.ID]
+	if !ok {
+		err = p.w.authorize(ActionUpdate, d)
+		p.mayUpdate[d.ID] = err
+	}
+	if err != nil {
+		return err.(*Error)
+	}
+	return nil
+}
+
+// propagate fails what a failure leaves inconsistent, until nothing
+// changes: the plan's parent of a failed item would keep a live (or, for a
+// hard delete, an existing) child, and an upstream of a failed live item
+// would keep a live dependent.
+func (p *planner) propagate() {
+	var queue []*item
+	for _, x := range p.items {
+		if x.fail != nil {
+			queue = append(queue, x)
+		}
+	}
+	for len(queue) > 0 {
+		x := queue[0]
+		queue = queue[1:]
+		if par := x.parent; par != nil && par.fail == nil {
+			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains %s, which cannot be deleted (%s: %s)",
+				par.a.Kind, par.a.ID, par.a.FQN(), x.a.FQN(), x.fail.Code, x.fail.Message)
+			queue = append(queue, par)
+		}
+		if !p.lineage || x.a.isDeleted() {
+			continue // a soft-deleted dependent never blocks
+		}
+		for _, u := range x.ups {
+			if u.fail != nil {
+				continue
+			}
+			switch {
+			case p.o.Lineage != Detach:
+				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", x.a.FQN(), x.fail.Code))
+			case p.o.Hard:
+				u.fail = p.mayMark(x.a)
+			}
+			if u.fail != nil {
+				queue = append(queue, u)
+			}
+		}
+	}
+}
+
+func notEmpty(a *record, kids []*record) *Error {
+	return newError(CodeNotEmpty, a.ID, "%s is not empty: %s (%s) contains %d live artifact(s) (%s); delete with Recursive to delete them too, or delete them first",
+		a.Kind, a.ID, a.FQN(), len(kids), names(kids))
+}
+
+func hasDependents(a *record, deps []*record, why string) *Error {
+	return newError(CodeHasDependents, a.ID, "%s (%s) has %d live dependent(s) through lineage: %s%s; delete them too (Lineage: Cascade), detach them (Lineage: Detach) or unlink them first",
+		a.ID, a.FQN(), len(deps), names(deps), why)
+}
+
+// names lists up to five FQNs.
+func names(as []*record) string {
+	const most = 5
+	var b strings.Builder
+	for i, a := range as {
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(as)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(a.FQN())
+	}
+	return b.String()
+}
+
+// sort orders the plan depth first, emitting an item after its children and
+// its dependents (post-order), starting from the roots in order. It runs in
+// time linear in the plan: the graph library's topological sorts rescan the
+// whole predecessor map for every vertex, quadratic in the plan (see the
+// planner benchmarks). A containment-lineage cycle (a child its parent was
+// made from) is broken where the walk meets it; both ends are deleted in the
+// same transaction either way.
+func (p *planner) sort() {
+	p.order = make([]*item, 0, len(p.items))
+	type frame struct {
+		x    *item
+		next int // index into children, then downs
+	}
+	var stack []frame
+	push := func(x *item) {
+		if x.visit == 0 {
+			x.visit = 1
+			stack = append(stack, frame{x: x})
+		}
+	}
+	visitAll := func(start *item) {
+		push(start)
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			kids, downs := f.x.children, f.x.downs
+			if f.next < len(kids)+len(downs) {
+				var y *item
+				if f.next < len(kids) {
+					y = kids[f.next]
+				} else {
+					y = downs[f.next-len(kids)]
+				}
+				f.next++
+				push(y)
+				continue
+			}
+			f.x.visit = 2
+			p.order = append(p.order, f.x)
+			stack = stack[:len(stack)-1]
+		}
+	}
+	for _, r := range p.roots {
+		visitAll(r)
+	}
+	for _, x := range p.items {
+		visitAll(x)
+	}
+}
+
+// failures reports whether any item failed, and the failure the call
+// returns: the first root's own failure if it has one, else the first in
+// order.
+func (p *planner) failures() *Error {
+	if len(p.roots) > 0 && p.roots[0].fail != nil {
+		return p.roots[0].fail
+	}
+	for _, x := range p.order {
+		if x.fail != nil {
+			return x.fail
+		}
+	}
+	return nil
+}
+
+// result reports the plan. applied says whether the items that did not fail
+// are (or, in a dry run, would be) deleted.
+func (p *planner) result(applied bool) Result {
+	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}}
+	for _, x := range p.order {
+		switch {
+		case x.fail != nil:
+			res.Failed = append(res.Failed, Failure{ID: x.a.ID, Code: x.fail.Code, Message: x.fail.Message})
+		case applied:
+			res.Deleted = append(res.Deleted, x.a.ID)
+		}
+	}
+	if len(p.skipped) > 0 {
+		res.Skipped = slices.Clone(p.skipped)
+		res.SkipReason = p.skipReason
+	}
+	if applied && p.o.Hard {
+		res.Detached = p.detached()
+	}
+	return res
+}
+
+// detached lists, in order, the artifacts that stay and lose an upstream to
+// this hard delete, with the upstreams each loses.
+func (p *planner) detachments() (ids []string, lost map[string][]string, rows map[string]*record) {
+	lost = map[string][]string{}
+	rows = map[string]*record{}
+	for _, x := range p.order {
+		if x.fail != nil {
+			continue
+		}
+		for _, d := range x.downRows {
+			if y, in := p.byID[d.ID]; in && y.fail == nil {
+				continue
+			}
+			if _, seen := lost[d.ID]; !seen {
+				ids = append(ids, d.ID)
+				rows[d.ID] = d
+			}
+			lost[d.ID] = append(lost[d.ID], x.a.ID)
+		}
+	}
+	return ids, lost, rows
+}
+
+func (p *planner) detached() []string {
+	ids, _, _ := p.detachments()
+	return ids
+}
+
+// apply makes the plan's changes: every item that did not fail is soft or
+// hard deleted, in order.
+func (p *planner) apply() error {
+	if p.o.Hard {
+		return p.applyHard()
+	}
+	w := p.w
+	changes := make([]change, 0, len(p.order))
+	del := &deletion{At: w.now, By: w.principal, Operation: w.op, Reason: w.reason}
+	for _, x := range p.order {
+		if x.fail != nil {
+			continue
+		}
+		c := w.touch(x.a)
+		c.del = del
+		changes = append(changes, change{x.a, c})
+		w.emit(EventSoftDeleted, c)
+	}
+	return w.replaceAll(changes)
+}
+
+func (p *planner) applyHard() error {
+	w := p.w
+	var gone []string
+	var goneRows []*record
+	var changes []change
+	goneSet := make(map[string]bool, len(p.order))
+	for _, x := range p.order {
+		if x.fail != nil {
+			continue
+		}
+		changes = append(changes, change{old: x.a})
+		gone = append(gone, x.a.ID)
+		goneRows = append(goneRows, x.a)
+		goneSet[x.a.ID] = true
+		w.emit(EventDeleted, x.a)
+	}
+	orphans, err := w.orphans(goneSet, goneRows)
+	if err != nil {
+		return err
+	}
+	if err := w.replaceAll(changes); err != nil {
+		return err
+	}
+	var edges []*Edge
+	for _, x := range p.order {
+		if x.fail != nil {
+			continue
+		}
+		edges = append(edges, x.outEdges...)
+		for _, e := range x.inEdges {
+			if u, in := p.byID[e.Upstream]; !in || u.fail != nil {
+				edges = append(edges, e) // else deleted with u's outgoing edges
+			}
+		}
+	}
+	slices.SortFunc(edges, func(a, b *Edge) int { return bytes.Compare(edgeKey(a.Upstream, a.Downstream), edgeKey(b.Upstream, b.Downstream)) })
+	for _, e := range edges {
+		if err := w.Delete(tableEdges, e); err != nil {
+			return fmt.Errorf("registry: delete edge: %w", err)
+		}
+	}
+	ids, lost, rows := p.detachments()
+	changes = changes[:0]
+	for _, id := range ids {
+		c := w.touch(rows[id])
+		c.DeletedUpstreams = append(slices.Clone(c.DeletedUpstreams), lost[id]...)
+		changes = append(changes, change{rows[id], c})
+		w.emit(EventUpdated, c)
+	}
+	if err := w.replaceAll(changes); err != nil {
+		return err
+	}
+	if err := w.dropTokens(gone); err != nil {
+		return err
+	}
+	return w.queue(orphans)
+}
+
+// compareVersions orders versions naturally: runs of digits compare as
+// numbers ("2" < "10", "1.9" < "1.10"), other runs byte-wise, and the empty
+// version (unversioned) first.
+func compareVersions(a, b string) int {
+	for a != "" && b != "" {
+		ra, resta := versionRun(a)
+		rb, restb := versionRun(b)
+		if c := compareRun(ra, rb); c != 0 {
+			return c
+		}
+		a, b = resta, restb
+	}
+	return len(a) - len(b)
+}
+
+func versionRun(s string) (string, string) {
+	digit := isDigit(s[0])
+	i := 1
+	for i < len(s) && isDigit(s[i]) == digit {
+		i++
+	}
+	return s[:i], s[i:]
+}
+
+func compareRun(a, b string) int {
+	if isDigit(a[0]) && isDigit(b[0]) {
+		ta, tb := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+		if len(ta) != len(tb) {
+			return len(ta) - len(tb)
+		}
+		if c := strings.Compare(ta, tb); c != 0 {
+			return c
+		}
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

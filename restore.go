@@ -1,0 +1,224 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// RestoreOptions are the options of Restore and RestoreByFQN.
+type RestoreOptions struct {
+	// ClientToken makes the restore happen once, as for Delete.
+	ClientToken string
+	// Reason is recorded in the events.
+	Reason string
+}
+
+// Restore brings back a soft-deleted artifact and the descendants that the
+// same delete operation took, and only those: a child deleted on its own
+// before stays deleted. It is one transaction. A live artifact is
+// ErrNotDeleted; an unknown or hard-deleted one ErrNotFound; one whose
+// parent is still soft deleted ErrParentDeleted (restore the parent first).
+func (r *Registry) Restore(ctx context.Context, id string, opts ...RestoreOptions) (Artifact, error) {
+	cid, err := checkID("id", id)
+	if err != nil {
+		return Artifact{}, err
+	}
+	return r.restore(ctx, target{id: cid}, opts)
+}
+
+// RestoreByFQN is Restore for the artifact with the given fully qualified
+// name.
+func (r *Registry) RestoreByFQN(ctx context.Context, fqn string, opts ...RestoreOptions) (Artifact, error) {
+	ns, name, version, err := ParseFQN(fqn)
+	if err != nil {
+		return Artifact{}, err
+	}
+	return r.restore(ctx, target{fqn: fqn, ns: ns, name: name, version: version}, opts)
+}
+
+func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOptions) (Artifact, error) {
+	if len(opts) > 1 {
+		return Artifact{}, invalid("options", "give at most one RestoreOptions, got %d", len(opts))
+	}
+	var o RestoreOptions
+	if len(opts) == 1 {
+		o = opts[0]
+	}
+	if err := checkToken(o.ClientToken); err != nil {
+		return Artifact{}, err
+	}
+	if err := checkText("reason", o.Reason, MaxReasonLength, false); err != nil {
+		return Artifact{}, err
+	}
+	request := "restore " + t.String()
+	fp := fingerprint(request, o.Reason)
+	var out Artifact
+	_, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
+		tr, err := w.replay(o.ClientToken, fp, request)
+		if err != nil {
+			return err
+		}
+		if tr != nil {
+			out = tr.Restored.artifact()
+			return nil
+		}
+		a, nf := t.resolve(w)
+		if nf != nil {
+			return nf
+		}
+		if !a.isDeleted() {
+			return newError(CodeNotDeleted, a.ID, "artifact %s (%s) is not deleted; there is nothing to restore", a.ID, a.FQN())
+		}
+		if a.Parent != "" {
+			if p := row(w.Txn, a.Parent); p != nil && p.isDeleted() {
+				return newError(CodeParentDeleted, a.ID, "cannot restore %s (%s): its parent %s (%s) is still soft deleted; restore the parent first",
+					a.ID, a.FQN(), p.ID, p.FQN())
+			}
+		}
+		set, err := w.sameOperation(a)
+		if err != nil {
+			return err
+		}
+		for _, x := range set {
+			if err := w.authorize(ActionRestore, x); err != nil {
+				return err
+			}
+		}
+		changes := make([]change, len(set))
+		for i, x := range set {
+			c := w.touch(x)
+			c.del = nil
+			changes[i] = change{x, c}
+			w.emit(EventRestored, c)
+		}
+		if err := w.replaceAll(changes); err != nil {
+			return err
+		}
+		restored := changes[0].new
+		out = restored.artifact()
+		if o.ClientToken != "" {
+			return w.remember(&tokenRow{Token: o.ClientToken, Fingerprint: fp, Request: request, Target: a.ID, Restored: restored})
+		}
+		return nil
+	})
+	if err != nil {
+		return Artifact{}, err
+	}
+	return out, nil
+}
+
+// sameOperation returns a and, breadth first, its descendants that the
+// delete operation which took a took too. A child deleted by another
+// operation is left out with its whole subtree: whatever is below it was
+// deleted with it or before it.
+func (w *writeTxn) sameOperation(a *record) ([]*record, error) {
+	set := []*record{a}
+	for i := 0; i < len(set); i++ {
+		kids, err := children(w.Txn, set[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range kids {
+			if c.isDeleted() && c.del.Operation == a.del.Operation {
+				set = append(set, c)
+			}
+		}
+		if i%4096 == 4095 {
+			if err := w.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return set, nil
+}
+
+// PurgeOptions are the options of Purge.
+type PurgeOptions struct {
+	// Lineage is the policy for live dependents of what is purged; the
+	// default, Restrict, keeps a soft-deleted artifact that live artifacts
+	// still depend on.
+	Lineage LineagePolicy
+	// DryRun reports what would be purged and changes nothing.
+	DryRun bool
+	// Reason is recorded in the events; "purge" when empty.
+	Reason string
+}
+
+// Purge hard deletes the soft-deleted artifacts that were deleted at least
+// olderThan ago, oldest first, through the same planner and checks as any
+// hard delete (authorization, lineage, purge protection), with their
+// subtrees, and reports each item. It finds them through the deletion-time
+// index, never by scanning live artifacts.
+func (r *Registry) Purge(ctx context.Context, olderThan time.Duration, opts ...PurgeOptions) (Result, error) {
+	if olderThan < 0 {
+		return Result{}, invalid("olderThan", "age %v is negative", olderThan)
+	}
+	if len(opts) > 1 {
+		return Result{}, invalid("options", "give at most one PurgeOptions, got %d", len(opts))
+	}
+	var po PurgeOptions
+	if len(opts) == 1 {
+		po = opts[0]
+	}
+	if po.Reason == "" {
+		po.Reason = "purge"
+	}
+	o := DeleteOptions{Hard: true, Recursive: true, Lineage: po.Lineage, DryRun: po.DryRun, Reason: po.Reason}
+	if err := o.check(); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	cleanups, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
+		roots, err := w.purgeable(w.now.Add(-olderThan))
+		if err != nil {
+			return err
+		}
+		p := newPlanner(w, o)
+		if err := p.build(roots); err != nil {
+			return err
+		}
+		res = p.result(true)
+		if o.DryRun {
+			return errRollback
+		}
+		return p.apply()
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	r.runCleanups(ctx, cleanups)
+	return res, nil
+}
+
+// purgeable returns the soft-deleted artifacts deleted at or before cutoff
+// whose parent is not one of them, oldest first. The descendants of a
+// soft-deleted artifact were deleted with it or before it, so each root's
+// subtree is purgeable too.
+func (w *writeTxn) purgeable(cutoff time.Time) ([]*record, error) {
+	it, err := w.Get(tableTrash, indexID)
+	if err != nil {
+		return nil, fmt.Errorf("registry: purge scan: %w", err)
+	}
+	var old []*record
+	in := map[string]bool{}
+	for o := it.Next(); o != nil; o = it.Next() {
+		t := o.(*trashRow)
+		if t.At.After(cutoff) {
+			break
+		}
+		a := row(w.Txn, t.ID)
+		if a == nil {
+			return nil, fmt.Errorf("registry: trash lists %s, which is not stored", t.ID)
+		}
+		old = append(old, a)
+		in[a.ID] = true
+	}
+	roots := old[:0:0]
+	for _, a := range old {
+		if !in[a.Parent] {
+			roots = append(roots, a)
+		}
+	}
+	return roots, nil
+}
