@@ -1,0 +1,179 @@
+package registry
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// EventType names a committed change.
+type EventType string
+
+// Event types. Every committed change emits one event per artifact it
+// changed; Reset emits one reset event; a subscriber that fell behind gets a
+// missed event saying how many it lost.
+const (
+	EventCreated     EventType = "created"
+	EventUpdated     EventType = "updated"
+	EventSoftDeleted EventType = "soft-deleted"
+	EventDeleted     EventType = "deleted" // hard deleted
+	EventRestored    EventType = "restored"
+	EventLinked      EventType = "linked"
+	EventUnlinked    EventType = "unlinked"
+	EventDeployed    EventType = "deployed"
+	EventUndeployed  EventType = "undeployed"
+	EventReset       EventType = "reset"
+	EventMissed      EventType = "missed" // subscriptions only, never in the audit log
+)
+
+// Event is one committed change to one artifact.
+type Event struct {
+	// Seq numbers events from 1 in commit order, without gaps.
+	Seq        uint64    `json:"seq"`
+	Type       EventType `json:"type"`
+	ArtifactID string    `json:"artifactId,omitempty"`
+	FQN        string    `json:"fullyQualifiedName,omitempty"`
+	Kind       Kind      `json:"kind,omitempty"`
+	// Revision is the artifact's revision after the change (before it, for
+	// a hard delete).
+	Revision  int64     `json:"revision,omitempty"`
+	Time      time.Time `json:"time"`
+	Principal string    `json:"principal"`
+	Reason    string    `json:"reason,omitempty"`
+	// Operation is shared by every event of one call.
+	Operation string `json:"operation"`
+	// Endpoint of a deployed or undeployed event.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Upstream and Downstream of a linked or unlinked event (ArtifactID is
+	// the downstream).
+	Upstream   string `json:"upstream,omitempty"`
+	Downstream string `json:"downstream,omitempty"`
+	// Missed is, on a missed event, how many events the subscriber lost.
+	Missed uint64 `json:"missed,omitempty"`
+}
+
+// eventLog numbers events, keeps the newest in a ring for Events, and fans
+// them out to subscribers without ever blocking the writer.
+type eventLog struct {
+	mu   sync.RWMutex
+	ring []Event
+	next uint64 // Seq of the next event
+	subs map[*Subscription]struct{}
+}
+
+func newEventLog(size int) *eventLog {
+	return &eventLog{ring: make([]Event, size), next: 1, subs: map[*Subscription]struct{}{}}
+}
+
+// publish is called by the writer holding the registry lock, after commit.
+func (l *eventLog) publish(events []Event) {
+	if len(events) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range events {
+		events[i].Seq = l.next
+		l.next++
+		l.ring[events[i].Seq%uint64(len(l.ring))] = events[i]
+		for s := range l.subs {
+			s.deliver(events[i])
+		}
+	}
+}
+
+// Events returns up to limit events with Seq greater than after, oldest
+// first, from the in-memory audit log (limit 0 means 100, at most 1000). The
+// log keeps the newest events only (WithAuditLogSize); a reader that asks
+// for events it no longer holds gets the oldest it has and sees the gap in
+// Seq.
+func (r *Registry) Events(ctx context.Context, after uint64, limit int) ([]Event, error) {
+	if _, err := begin(ctx); err != nil {
+		return nil, err
+	}
+	if limit < 0 || limit > maxPageSize {
+		return nil, invalid("limit", "limit %d is out of range; want 0 (default %d) to %d", limit, defaultPageSize, maxPageSize)
+	}
+	if limit == 0 {
+		limit = defaultPageSize
+	}
+	l := r.events
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	size := uint64(len(l.ring))
+	first := uint64(1)
+	if l.next > size {
+		first = l.next - size
+	}
+	if after+1 > first {
+		first = after + 1
+	}
+	var out []Event
+	for seq := first; seq < l.next && len(out) < limit; seq++ {
+		out = append(out, l.ring[seq%size])
+	}
+	return out, nil
+}
+
+// Subscription receives events in commit order on C. A subscriber that does
+// not keep up never slows the registry: events that do not fit its buffer
+// are dropped and counted, and a missed event saying how many is delivered
+// before the next event that fits.
+type Subscription struct {
+	// C carries the events. It is closed by Close.
+	C      <-chan Event
+	c      chan Event
+	log    *eventLog
+	missed uint64 // guarded by log.mu
+	lost   uint64 // total, guarded by log.mu
+}
+
+// Subscribe returns a subscription with room for buffer events (at least 1).
+func (r *Registry) Subscribe(buffer int) (*Subscription, error) {
+	if buffer < 1 {
+		return nil, invalid("buffer", "subscription buffer must be at least 1, got %d", buffer)
+	}
+	c := make(chan Event, buffer)
+	s := &Subscription{C: c, c: c, log: r.events}
+	r.events.mu.Lock()
+	r.events.subs[s] = struct{}{}
+	r.events.mu.Unlock()
+	return s, nil
+}
+
+// deliver never blocks; it runs under log.mu.
+func (s *Subscription) deliver(e Event) {
+	if s.missed > 0 {
+		select {
+		case s.c <- Event{Type: EventMissed, Missed: s.missed, Time: e.Time}:
+			s.missed = 0
+		default:
+			s.missed++
+			s.lost++
+			return
+		}
+	}
+	select {
+	case s.c <- e:
+	default:
+		s.missed++
+		s.lost++
+	}
+}
+
+// Lost returns how many events this subscription has dropped in all.
+func (s *Subscription) Lost() uint64 {
+	s.log.mu.RLock()
+	defer s.log.mu.RUnlock()
+	return s.lost
+}
+
+// Close stops the subscription and closes C. It is safe to call twice.
+func (s *Subscription) Close() {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	if _, ok := s.log.subs[s]; ok {
+		delete(s.log.subs, s)
+		close(s.c)
+	}
+}

@@ -1,0 +1,142 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// MaxTokenLength is the longest client token (Lookout for Vision's limit).
+const MaxTokenLength = 64
+
+// expireBatch bounds how many expired tokens one write removes, so that no
+// call pays for a scan of the token table; every write removes some, which
+// outpaces the at most one token each write adds.
+const expireBatch = 256
+
+// tokenRow remembers one request made with a client token and its outcome.
+type tokenRow struct {
+	Token       string
+	Fingerprint string
+	Request     string // what the request was, for the mismatch message
+	Target      string // the artifact the request resolved to
+	Result      Result
+	Restored    *record
+	Created     time.Time
+	Expires     time.Time
+}
+
+// checkToken validates a client token: 1–64 of [a-zA-Z0-9-] (seed 004).
+func checkToken(t string) error {
+	if t == "" {
+		return nil
+	}
+	if len(t) > MaxTokenLength {
+		return invalid("clientToken", "client token is %d characters; at most %d are allowed", len(t), MaxTokenLength)
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return invalid("clientToken", "client token has %q at byte %d; only a-z, A-Z, 0-9 and '-' are allowed", c, i)
+		}
+	}
+	return nil
+}
+
+// fingerprint identifies a request by everything in it but the token.
+func fingerprint(parts ...any) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%T=%v\x00", p, p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay returns the live token row for token when the request matches it,
+// nil when the token is new or expired, and ErrIdempotencyMismatch when it
+// was used for another request.
+func (w *writeTxn) replay(token, fp, request string) (*tokenRow, error) {
+	if token == "" {
+		return nil, nil
+	}
+	o, err := w.First(tableTokens, indexID, []byte(token))
+	if err != nil {
+		return nil, fmt.Errorf("registry: token lookup: %w", err)
+	}
+	if o == nil {
+		return nil, nil
+	}
+	t := o.(*tokenRow)
+	if !t.Expires.After(w.now) {
+		return nil, nil
+	}
+	if t.Fingerprint != fp {
+		return nil, &Error{Code: CodeIdempotencyMismatch, ID: t.Target, Field: "clientToken", Message: fmt.Sprintf(
+			"client token %q was used at %s for %s; this request (%s) differs. Reuse a token only to retry the same request",
+			token, t.Created.UTC().Format(time.RFC3339), t.Request, request)}
+	}
+	return t, nil
+}
+
+// remember stores the outcome of a request made with a token, in the same
+// transaction as the request's changes.
+func (w *writeTxn) remember(t *tokenRow) error {
+	t.Created = w.now
+	t.Expires = w.now.Add(w.r.tokenTTL)
+	if old, _ := w.First(tableTokens, indexID, []byte(t.Token)); old != nil {
+		if err := w.Delete(tableTokens, old); err != nil {
+			return fmt.Errorf("registry: replace expired token: %w", err)
+		}
+	}
+	if err := w.Insert(tableTokens, t); err != nil {
+		return fmt.Errorf("registry: store token: %w", err)
+	}
+	return nil
+}
+
+// dropTokens removes the tokens of requests that targeted the given
+// artifacts, which a hard delete has removed.
+func (w *writeTxn) dropTokens(ids []string) error {
+	if o, _ := w.First(tableTokens, indexID); o == nil {
+		return nil // no tokens at all
+	}
+	var doomed []any
+	for _, id := range ids {
+		it, err := w.Get(tableTokens, indexTarget+prefix, idKey(id))
+		if err != nil {
+			return fmt.Errorf("registry: tokens of %s: %w", id, err)
+		}
+		for o := it.Next(); o != nil; o = it.Next() {
+			doomed = append(doomed, o)
+		}
+	}
+	for _, o := range doomed {
+		if err := w.Delete(tableTokens, o); err != nil {
+			return fmt.Errorf("registry: drop token: %w", err)
+		}
+	}
+	return nil
+}
+
+// expireTokens removes up to expireBatch expired tokens, oldest first,
+// through the expiry index.
+func (w *writeTxn) expireTokens() error {
+	it, err := w.Get(tableTokens, indexExpires)
+	if err != nil {
+		return fmt.Errorf("registry: token expiry: %w", err)
+	}
+	var doomed []any
+	for o := it.Next(); o != nil && len(doomed) < expireBatch; o = it.Next() {
+		if o.(*tokenRow).Expires.After(w.now) {
+			break
+		}
+		doomed = append(doomed, o)
+	}
+	for _, o := range doomed {
+		if err := w.Delete(tableTokens, o); err != nil {
+			return fmt.Errorf("registry: expire token: %w", err)
+		}
+	}
+	return nil
+}
