@@ -1,0 +1,280 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// ErrInconsistent is matched by every problem Check reports.
+var ErrInconsistent = errors.New("registry: inconsistent")
+
+// Check walks the whole registry, on one consistent snapshot, and reports
+// every broken invariant it finds, joined in one error (nil when there is
+// none); each problem matches ErrInconsistent. The invariants:
+//
+//   - every index entry leads to a stored row with that key, and every row
+//     is in every index and side table it belongs to, no more, no fewer;
+//   - no two rows share an ID, an FQN or a (namespace, name, version);
+//   - every row is valid as Register would accept it, with a revision of at
+//     least 1;
+//   - a parent exists, and a live artifact's parent is live;
+//   - a soft-deleted artifact records when, by whom and by which operation
+//     it was deleted, is in the trash at that time, and is not deployed; a
+//     live one records no delete;
+//   - every lineage edge joins two stored artifacts, and the edges form no
+//     cycle;
+//   - every idempotency token is indexed, and its target exists unless its
+//     own request hard deleted it;
+//   - no pending cleanup names a URI an artifact still references.
+//
+// Check costs time linear in the size of the registry. Tests call it after
+// every randomized step; an application may call it in a health check.
+func (r *Registry) Check() error {
+	c := &checker{txn: r.snapshot()}
+	c.artifacts()
+	c.sideTables()
+	c.edges()
+	c.tokens()
+	c.cleanups()
+	return errors.Join(c.problems...)
+}
+
+type checker struct {
+	txn      *memdb.Txn
+	problems []error
+	rows     map[string]*record
+}
+
+func (c *checker) fail(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Errorf("%w: %s", ErrInconsistent, fmt.Sprintf(format, args...)))
+}
+
+// entries lists the rows of an index in key order, one per entry.
+func (c *checker) entries(table, index string) []any {
+	it, err := c.txn.Get(table, index)
+	if err != nil {
+		c.fail("index %s.%s cannot be read: %v", table, index, err)
+		return nil
+	}
+	var objs []any
+	for o := it.Next(); o != nil; o = it.Next() {
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// indexed checks that key leads to exactly obj in a unique index.
+func (c *checker) indexed(table, index string, key []byte, obj any) {
+	got, err := c.txn.First(table, index, key)
+	if err != nil {
+		c.fail("index %s.%s cannot be read: %v", table, index, err)
+		return
+	}
+	if got != obj {
+		c.fail("%s.%s entry %x does not lead to its row", table, index, key)
+	}
+}
+
+// count checks that an index holds exactly want entries.
+func (c *checker) count(table, index string, want int) {
+	if n := len(c.entries(table, index)); n != want {
+		c.fail("index %s.%s has %d entries, want %d", table, index, n, want)
+	}
+}
+
+func (c *checker) artifacts() {
+	objs := c.entries(tableArtifacts, indexID)
+	c.rows = make(map[string]*record, len(objs))
+	for _, o := range objs {
+		a := o.(*record)
+		if _, dup := c.rows[a.ID]; dup {
+			c.fail("ID %s is stored twice", a.ID)
+		}
+		c.rows[a.ID] = a
+		c.row(a)
+	}
+	fqns := map[string]string{}
+	for _, a := range c.rows {
+		if other, dup := fqns[a.FQN()]; dup {
+			c.fail("FQN %s is held by %s and %s", a.FQN(), other, a.ID)
+		}
+		fqns[a.FQN()] = a.ID
+		if a.Parent == "" {
+			continue
+		}
+		p, ok := c.rows[a.Parent]
+		switch {
+		case !ok:
+			c.fail("artifact %s (%s) has parent %s, which does not exist", a.ID, a.FQN(), a.Parent)
+		case !a.isDeleted() && p.isDeleted():
+			c.fail("live artifact %s (%s) sits under soft-deleted parent %s (%s)", a.ID, a.FQN(), p.ID, p.FQN())
+		}
+	}
+	c.count(tableArtifacts, indexName, len(c.rows))
+}
+
+// row checks one artifact and its name index entry.
+func (c *checker) row(a *record) {
+	if cid, err := checkID("id", a.ID); err != nil || cid != a.ID {
+		c.fail("artifact ID %q is not a canonical UUID", a.ID)
+		return
+	}
+	in := a.artifact()
+	if _, err := prepareNew(&in); err != nil {
+		c.fail("artifact %s is not valid: %v", a.ID, err)
+	}
+	if a.Revision < 1 {
+		c.fail("artifact %s has revision %d", a.ID, a.Revision)
+	}
+	if d := a.del; d != nil {
+		if d.Operation == "" || d.At.IsZero() || d.By == "" {
+			c.fail("soft-deleted artifact %s (%s) does not record the operation that deleted it", a.ID, a.FQN())
+		}
+		if a.isDeployed() {
+			c.fail("soft-deleted artifact %s (%s) is deployed to %v", a.ID, a.FQN(), a.Endpoints)
+		}
+	}
+	c.indexed(tableArtifacts, indexName, nameKey(a.Namespace, a.Name, a.Version), a)
+}
+
+// sideTables checks containment, storage URIs and trash against the rows,
+// both ways.
+func (c *checker) sideTables() {
+	want := map[string]int{}
+	for _, a := range c.rows {
+		if a.Parent != "" {
+			want[tableContains]++
+			o, _ := c.txn.First(tableContains, indexID, append(idKey(a.Parent), idKey(a.ID)...))
+			if o == nil {
+				c.fail("artifact %s is missing from its parent %s's children", a.ID, a.Parent)
+			}
+		}
+		for _, u := range a.StorageURIs {
+			want[tableURIs]++
+			if o, _ := c.txn.First(tableURIs, indexID, append(uriKey(u), idKey(a.ID)...)); o == nil {
+				c.fail("storage URI %s of %s is not indexed", u, a.ID)
+			}
+		}
+		if a.del != nil {
+			want[tableTrash]++
+			if o, _ := c.txn.First(tableTrash, indexID, append(timeKey(a.del.At), idKey(a.ID)...)); o == nil {
+				c.fail("soft-deleted artifact %s is not in the trash", a.ID)
+			}
+		}
+	}
+	for _, o := range c.entries(tableContains, indexID) {
+		r := o.(*containsRow)
+		if a, ok := c.rows[r.Child]; !ok || a.Parent != r.Parent {
+			c.fail("containment entry %s > %s matches no artifact", r.Parent, r.Child)
+		}
+	}
+	for _, o := range c.entries(tableURIs, indexID) {
+		r := o.(*uriRow)
+		if a, ok := c.rows[r.Owner]; !ok || !slices.Contains(a.StorageURIs, r.URI) {
+			c.fail("storage URI entry %s of %s matches no artifact", r.URI, r.Owner)
+		}
+	}
+	for _, o := range c.entries(tableTrash, indexID) {
+		r := o.(*trashRow)
+		if a, ok := c.rows[r.ID]; !ok || a.del == nil || !a.del.At.Equal(r.At) {
+			c.fail("trash entry %s at %s matches no soft-deleted artifact", r.ID, r.At)
+		}
+	}
+	for _, t := range []string{tableContains, tableURIs, tableTrash} {
+		c.count(t, indexID, want[t])
+	}
+}
+
+func (c *checker) edges() {
+	objs := c.entries(tableEdges, indexID)
+	out := map[string][]string{}
+	indeg := map[string]int{}
+	for _, o := range objs {
+		e := o.(*Edge)
+		for _, id := range []string{e.Upstream, e.Downstream} {
+			if _, ok := c.rows[id]; !ok {
+				c.fail("lineage edge %s -> %s touches missing artifact %s", e.Upstream, e.Downstream, id)
+			}
+		}
+		c.indexed(tableEdges, indexDownstream, edgeKey(e.Downstream, e.Upstream), e)
+		out[e.Upstream] = append(out[e.Upstream], e.Downstream)
+		indeg[e.Downstream]++
+		if _, ok := indeg[e.Upstream]; !ok {
+			indeg[e.Upstream] = 0
+		}
+	}
+	c.count(tableEdges, indexDownstream, len(objs))
+	// Kahn's algorithm: whatever is never freed sits on a cycle.
+	var ready []string
+	for id, n := range indeg {
+		if n == 0 {
+			ready = append(ready, id)
+		}
+	}
+	freed := 0
+	for len(ready) > 0 {
+		id := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		freed++
+		for _, d := range out[id] {
+			if indeg[d]--; indeg[d] == 0 {
+				ready = append(ready, d)
+			}
+		}
+	}
+	if freed != len(indeg) {
+		var stuck []string
+		for id, n := range indeg {
+			if n > 0 {
+				stuck = append(stuck, id)
+			}
+		}
+		slices.Sort(stuck)
+		c.fail("lineage has a cycle through %d artifacts: %v", len(stuck), stuck)
+	}
+}
+
+func (c *checker) tokens() {
+	objs := c.entries(tableTokens, indexID)
+	for _, o := range objs {
+		t := o.(*tokenRow)
+		if t.Token == "" || checkToken(t.Token) != nil {
+			c.fail("token %q is malformed", t.Token)
+		}
+		c.indexedMulti(tableTokens, indexExpires, append(timeKey(t.Expires), t.Token...), t)
+		c.indexedMulti(tableTokens, indexTarget, append(idKey(t.Target), t.Token...), t)
+		if _, ok := c.rows[t.Target]; !ok && !(t.Result.Hard && slices.Contains(t.Result.Deleted, t.Target)) {
+			c.fail("token %q refers to artifact %s, which is gone, and its request did not delete it", t.Token, t.Target)
+		}
+	}
+	c.count(tableTokens, indexExpires, len(objs))
+	c.count(tableTokens, indexTarget, len(objs))
+}
+
+// indexedMulti checks an entry of a non-unique index, whose keys go-memdb
+// extends with the row's id key.
+func (c *checker) indexedMulti(table, index string, key []byte, obj any) {
+	it, err := c.txn.Get(table, index+prefix, key)
+	if err != nil {
+		c.fail("index %s.%s cannot be read: %v", table, index, err)
+		return
+	}
+	if it.Next() != obj {
+		c.fail("%s.%s entry %x does not lead to its row", table, index, key)
+	}
+}
+
+func (c *checker) cleanups() {
+	objs := c.entries(tableCleanups, indexID)
+	for _, o := range objs {
+		cl := o.(*Cleanup)
+		if referenced(c.txn, cl.URI) {
+			c.fail("pending cleanup of %s would remove an object an artifact still references", cl.URI)
+		}
+		c.indexedMulti(tableCleanups, indexQueued, append(timeKey(cl.QueuedAt), cl.URI...), cl)
+	}
+	c.count(tableCleanups, indexQueued, len(objs))
+}
