@@ -1,0 +1,150 @@
+// Package registry is an embedded, in-memory, transactional registry of ML
+// artifacts (models, datasets, code) whose hard part is deleting them
+// correctly: soft delete and restore, hard delete, recursive delete of what
+// an artifact contains, cascade delete of a model's other versions, refusal
+// to delete what is deployed or what others depend on through lineage,
+// per-item results, dry runs and retries that happen once.
+//
+// It is built on go-memdb: every call is one transaction, readers never
+// block and see whole transactions only, and a failed call changes nothing.
+// It is safe for concurrent use.
+//
+// # Registering and reading
+//
+//	reg, err := registry.New()
+//	ctx = registry.WithPrincipal(ctx, "admin") // recorded as UpdatedBy
+//	m, err := reg.Register(ctx, registry.Artifact{Kind: registry.KindModel,
+//		Namespace: "mlflow_svc", Name: "customer_segmentation", Version: "3"})
+//	m, err = reg.Get(ctx, m.ID)
+//	m, err = reg.GetByFQN(ctx, "mlflow_svc.customer_segmentation.3")
+//	m, err = reg.GetVersion(ctx, "mlflow_svc", "customer_segmentation", "3")
+//	page, err := reg.List(ctx, registry.Filter{Namespace: "mlflow_svc"})
+//
+// An artifact's identity is its ID (a UUID, time-ordered when the registry
+// assigns it) and its (Namespace, Name, Version), which is unique. The fully
+// qualified name is namespace.name.version (namespace.name when unversioned),
+// a part containing '.' wrapped in double quotes as OpenMetadata does:
+// svc."churn.v2".3. BuildFQN and ParseFQN convert exactly, both ways.
+//
+// Every read takes an optional Include, with OpenMetadata's meaning:
+// IncludeNonDeleted (the default: a soft-deleted artifact is not found),
+// IncludeDeleted, IncludeAll.
+//
+// Revision starts at 1 and grows by 1 with every change (update, soft
+// delete, restore, deploy, undeploy, detach); EntityVersion renders it as
+// OpenMetadata's 0.1, 0.2, ... Every change records UpdatedAt (from the
+// clock, see WithClock) and UpdatedBy (the context's principal).
+//
+// # Containment and lineage
+//
+// Parent makes a containment tree: a model package contains sub-models.
+// It is what a recursive delete follows. Lineage is a directed acyclic graph
+// of edges upstream → downstream between live artifacts (a dataset trained a
+// model): Link refuses a cycle and names it; Lineage walks it to a depth.
+//
+// # Deleting
+//
+//	res, err := reg.Delete(ctx, id, registry.DeleteOptions{})             // soft
+//	res, err = reg.Delete(ctx, id, registry.DeleteOptions{Hard: true})    // for good
+//	res, err = reg.DeleteByFQN(ctx, "mlflow_svc.churn.3", registry.DeleteOptions{
+//		Cascade: true, Recursive: true, Hard: true, Lineage: registry.Detach})
+//
+// The rules, in the order the planner applies them:
+//
+//   - Not found. An unknown ID or FQN is ErrNotFound, and so is a soft
+//     delete of an artifact that is soft deleted already (a second delete is
+//     a 404). A hard delete of a soft-deleted artifact makes it permanent.
+//   - Soft delete (the default) marks the artifact deleted, bumps its
+//     revision, records who, when, why and the operation, keeps every edge,
+//     and keeps the name reserved: registering the same FQN again is
+//     ErrAlreadyExists until the artifact is restored or hard deleted.
+//   - Hard delete removes the row, its index entries, its lineage edges, the
+//     idempotency tokens of earlier requests on it and its deployments, in
+//     one transaction. Soft-deleted descendants go with it, so that nothing
+//     is left orphaned.
+//   - Children. An artifact with live children is ErrNotEmpty ("model is not
+//     empty") unless Recursive, which takes the subtree in the same mode,
+//     children before parents.
+//   - Cascade takes the target and the other versions of the same namespace
+//     and name, at most CascadeLimit (default 20, as ModelArts) in all: the
+//     target first, then the others newest first (natural version order, so
+//     "10" is newer than "9"), because a version is usually fine-tuned from
+//     the one before it and deleting newest first never strands a dependent.
+//     The rest are Skipped, with SkipReason; a soft cascade takes live
+//     versions only, a hard one soft-deleted versions too.
+//   - Deployed. An artifact deployed to an endpoint is not deleted
+//     (ErrDeployed, code DEPLOYED: ModelArts.3009, Lookout's 409).
+//   - Lineage, for hard and cascade deletes only: live downstream artifacts
+//     outside the set refuse the item under Restrict (the default,
+//     HAS_DEPENDENTS naming them); Detach deletes anyway and, for a hard
+//     delete, drops the edges and lists the lost upstream in each dependent's
+//     DeletedUpstreams; Cascade adds the dependents to the set, transitively,
+//     under the same checks. A plain soft delete keeps edges and leaves
+//     dependents alone.
+//   - Consistency. An item whose descendant, or (under Restrict and Cascade)
+//     whose live dependent in the set, fails, fails too: no live child is
+//     left under a deleted parent and no live artifact depends on a hard
+//     deleted one without being told.
+//   - Authorization (WithAuthorizer) is asked for every artifact the delete
+//     takes; a refusal is ErrForbidden, code FORBIDDEN.
+//   - Purge protection (WithPurgeProtection) refuses a hard delete of an
+//     artifact soft deleted too recently (ErrPurgeProtected).
+//
+// A delete that targets one artifact returns that artifact's failure as the
+// error. A multi-item delete (Recursive, Cascade, or a hard delete under the
+// Cascade lineage policy) commits what it can and reports each item, as
+// ModelArts does: Result.Deleted in the order applied, Result.Failed with a
+// code and a message, Result.Skipped. With Atomic, any failure is the error
+// and nothing changes. DryRun computes exactly the same Result and changes
+// nothing.
+//
+// # Restoring and purging
+//
+//	m, err = reg.Restore(ctx, id)
+//	res, err = reg.Purge(ctx, 30*24*time.Hour)
+//
+// Every delete call has an operation ID, recorded on each artifact it soft
+// deleted. Restore brings back the artifact and the descendants that the
+// same operation took, and only those: a child deleted on its own earlier
+// stays deleted (OpenMetadata restores it too; this registry does not). A
+// live artifact is ErrNotDeleted; a child whose parent is still deleted is
+// ErrParentDeleted. Purge hard deletes what was soft deleted longer ago than
+// an age, through the same planner.
+//
+// # Retries, storage and events
+//
+// A ClientToken (1–64 of [a-zA-Z0-9-], as Lookout for Vision's) makes a
+// delete or a restore happen once: the first call that commits stores the
+// token with its result in the same transaction; a retry with the same token
+// and the same request gets that result back (Replayed, never a 404) and
+// changes nothing; the same token with another request is
+// ErrIdempotencyMismatch. A call that fails and changes nothing does not
+// bind its token, so the caller can fix the cause and retry with it. Tokens
+// live 8 hours (WithTokenTTL).
+//
+// Artifacts carry StorageURIs. When a hard delete commits, the URIs no other
+// artifact references are queued for cleanup in the same transaction and
+// then handed to the Cleaner (WithCleaner) outside the lock; a failure or a
+// panic leaves the URI in PendingCleanups, with its attempts and last error,
+// for RetryCleanups. Nothing is orphaned and nothing is lost.
+//
+// Every committed change emits one event per artifact, in commit order, to
+// subscribers (Subscribe; a slow one loses events and is told so, it never
+// blocks the registry) and to a bounded audit log (Events). Dry runs and
+// failed calls emit nothing.
+//
+// # Errors
+//
+// Every error for a rule matches one sentinel with errors.Is (ErrNotFound,
+// ErrInvalid, ErrAlreadyExists, ErrNotEmpty, ErrDeployed, ErrHasDependents,
+// ErrNotDeleted, ErrParentDeleted, ErrForbidden, ErrIdempotencyMismatch,
+// ErrPurgeProtected) and is an *Error with a stable Code, the artifact's ID
+// and a message that says what to do. HTTPStatus maps an error to 404, 400,
+// 403 or 409. Bad input never panics and never changes anything.
+//
+// # The one rule
+//
+// Values returned by the registry are copies: change them freely. The
+// registry never hands out its stored rows, which readers of older snapshots
+// share; Check verifies every invariant the registry keeps.
+package registry
