@@ -575,7 +575,9 @@ func (p *planner) applyHard() error {
 			}
 		}
 	}
-	slices.SortFunc(edges, func(a, b *Edge) int { return bytes.Compare(edgeKey(a.Upstream, a.Downstream), edgeKey(b.Upstream, b.Downstream)) })
+	slices.SortFunc(edges, func(a, b *Edge) int {
+		return bytes.Compare(edgeKey(a.Upstream, a.Downstream), edgeKey(b.Upstream, b.Downstream))
+	})
 	for _, e := range edges {
 		if err := w.Delete(tableEdges, e); err != nil {
 			return fmt.Errorf("registry: delete edge: %w", err)
