@@ -33,11 +33,12 @@ var ErrInconsistent = errors.New("registry: inconsistent")
 // Check costs time linear in the size of the registry. Tests call it after
 // every randomized step; an application may call it in a health check.
 func (r *Registry) Check() error {
-	c := &checker{txn: r.snapshot()}
+	st := r.state.Load()
+	c := &checker{txn: st.read}
 	c.artifacts()
 	c.sideTables()
 	c.edges()
-	c.tokens()
+	c.tokens(st.tokens)
 	c.cleanups()
 	return errors.Join(c.problems...)
 }
@@ -237,8 +238,11 @@ func (c *checker) edges() {
 	}
 }
 
-func (c *checker) tokens() {
+func (c *checker) tokens(counted int) {
 	objs := c.entries(tableTokens, indexID)
+	if len(objs) != counted {
+		c.fail("the registry counts %d idempotency tokens but stores %d", counted, len(objs))
+	}
 	for _, o := range objs {
 		t := o.(*tokenRow)
 		if t.Token == "" || checkToken(t.Token) != nil {
@@ -274,7 +278,8 @@ func (c *checker) cleanups() {
 		if referenced(c.txn, cl.URI) {
 			c.fail("pending cleanup of %s would remove an object an artifact still references", cl.URI)
 		}
-		c.indexedMulti(tableCleanups, indexQueued, append(timeKey(cl.QueuedAt), cl.URI...), cl)
+		if cl.URI == "" || cl.QueuedAt.IsZero() || cl.Operation == "" {
+			c.fail("pending cleanup %q does not record what queued it", cl.URI)
+		}
 	}
-	c.count(tableCleanups, indexQueued, len(objs))
 }

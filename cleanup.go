@@ -173,8 +173,8 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 	now := r.clock.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	db := r.state.Load().db
-	txn := db.Txn(true)
+	st := r.state.Load()
+	txn := st.db.Txn(true)
 	defer txn.Abort()
 	for _, o := range results {
 		cur, _ := txn.First(tableCleanups, indexID, []byte(o.uri))
@@ -197,7 +197,7 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 		}
 	}
 	txn.Commit()
-	r.setDB(db)
+	r.setDB(st.db, st.tokens)
 	return rep
 }
 
@@ -243,14 +243,14 @@ type CleanupReport struct {
 	Failed []Cleanup `json:"failed"`
 }
 
-// PendingCleanups lists the storage URIs waiting to be cleaned, oldest
-// first: those of hard deletes made without a cleaner and those whose
+// PendingCleanups lists the storage URIs waiting to be cleaned, in URI
+// order: those of hard deletes made without a cleaner and those whose
 // cleaning failed.
 func (r *Registry) PendingCleanups(ctx context.Context) ([]Cleanup, error) {
 	if _, err := begin(ctx); err != nil {
 		return nil, err
 	}
-	it, err := r.snapshot().Get(tableCleanups, indexQueued)
+	it, err := r.snapshot().Get(tableCleanups, indexID)
 	if err != nil {
 		return nil, fmt.Errorf("registry: pending cleanups: %w", err)
 	}

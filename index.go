@@ -43,7 +43,6 @@ const (
 	indexDownstream = "downstream" // edges: downstream, upstream (unique)
 	indexExpires    = "expires"    // tokens: expiry time
 	indexTarget     = "target"     // tokens: the artifact a request targeted
-	indexQueued     = "queued"     // cleanups: queue order
 	prefix          = "_prefix"    // go-memdb's suffix for a prefix scan
 	nameSep         = byte(0)      // separates the parts of a name key
 	defaultPageSize = 100          // page size when a limit is 0
@@ -108,8 +107,7 @@ func newSchema() *memdb.DBSchema {
 			indexTarget:  multiple(indexTarget, func(o any) []byte { return idKey(o.(*tokenRow).Target) }),
 		}},
 		tableCleanups: {Name: tableCleanups, Indexes: map[string]*memdb.IndexSchema{
-			indexID:     unique(indexID, func(o any) []byte { return []byte(o.(*Cleanup).URI) }),
-			indexQueued: multiple(indexQueued, func(o any) []byte { return timeKey(o.(*Cleanup).QueuedAt) }),
+			indexID: unique(indexID, func(o any) []byte { return []byte(o.(*Cleanup).URI) }),
 		}},
 	}}
 }

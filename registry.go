@@ -46,9 +46,14 @@ type Registry struct {
 type dbState struct {
 	db   *memdb.MemDB
 	read *memdb.Txn
+	// tokens counts the idempotency tokens stored, so that writes skip the
+	// token table when it is empty.
+	tokens int
 }
 
-func (r *Registry) setDB(db *memdb.MemDB) { r.state.Store(&dbState{db: db, read: db.Txn(false)}) }
+func (r *Registry) setDB(db *memdb.MemDB, tokens int) {
+	r.state.Store(&dbState{db: db, read: db.Txn(false), tokens: tokens})
+}
 
 // snapshot returns a read transaction on the latest commit.
 func (r *Registry) snapshot() *memdb.Txn { return r.state.Load().read }
@@ -143,7 +148,7 @@ func New(opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.setDB(db)
+	r.setDB(db, 0)
 	return r, nil
 }
 
@@ -211,6 +216,7 @@ type writeTxn struct {
 	reason    string
 	events    []Event
 	cleanups  []Cleanup
+	tokens    int // tokens stored once this transaction commits
 }
 
 // write runs fn in one write transaction and commits it when fn returns nil;
@@ -223,9 +229,11 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	db := r.state.Load().db
+	st := r.state.Load()
+	db := st.db
 	w := &writeTxn{
 		Txn:       db.Txn(true),
+		tokens:    st.tokens,
 		r:         r,
 		ctx:       ctx,
 		now:       r.clock.Now(),
@@ -244,7 +252,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 		return nil, err
 	}
 	w.Commit()
-	r.setDB(db)
+	r.setDB(db, w.tokens)
 	r.events.publish(w.events)
 	return w.cleanups, nil
 }
@@ -427,6 +435,9 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 		return nil, invalid("artifacts", "nothing to register")
 	}
 	rows := make([]*record, len(batch))
+	// assigned marks the IDs the registry made: fresh time-ordered UUIDs,
+	// which need no lookup to know they are not taken.
+	assigned := make([]bool, len(batch))
 	for i := range batch {
 		a, err := prepareNew(&batch[i])
 		if err != nil {
@@ -437,9 +448,10 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 			return nil, err
 		}
 		rows[i] = a
+		assigned[i] = batch[i].ID == ""
 	}
 	_, err := r.write(ctx, "", func(w *writeTxn) error {
-		return w.register(rows)
+		return w.register(rows, assigned)
 	})
 	if err != nil {
 		return nil, err
@@ -494,15 +506,17 @@ func prepareNew(in *Artifact) (*record, error) {
 // register checks every row against the store and the batch first and then
 // inserts them all, so that no read follows a write on the same index (a
 // read of a modified index makes go-memdb copy the index's nodes again).
-func (w *writeTxn) register(rows []*record) error {
+func (w *writeTxn) register(rows []*record, assigned []bool) error {
 	ids := make(map[string]*record, len(rows))
 	names := make(map[string]struct{}, len(rows))
-	for _, a := range rows {
+	for i, a := range rows {
 		if _, dup := ids[a.ID]; dup {
 			return newError(CodeAlreadyExists, a.ID, "ID %s appears twice in the batch", a.ID)
 		}
-		if old := row(w.Txn, a.ID); old != nil {
-			return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
+		if !assigned[i] {
+			if old := row(w.Txn, a.ID); old != nil {
+				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
+			}
 		}
 		key := string(nameKey(a.Namespace, a.Name, a.Version))
 		if _, dup := names[key]; dup {
@@ -871,7 +885,7 @@ func (r *Registry) Reset(ctx context.Context) error {
 		return err
 	}
 	txn.Commit()
-	r.setDB(fresh)
+	r.setDB(fresh, 0)
 	r.events.publish([]Event{{Type: EventReset, Time: now, Principal: principal, Operation: op}})
 	r.mu.Unlock()
 	r.runCleanups(ctx, queued)

@@ -88,18 +88,20 @@ func (w *writeTxn) remember(t *tokenRow) error {
 		if err := w.Delete(tableTokens, old); err != nil {
 			return fmt.Errorf("registry: replace expired token: %w", err)
 		}
+		w.tokens--
 	}
 	if err := w.Insert(tableTokens, t); err != nil {
 		return fmt.Errorf("registry: store token: %w", err)
 	}
+	w.tokens++
 	return nil
 }
 
 // dropTokens removes the tokens of requests that targeted the given
 // artifacts, which a hard delete has removed.
 func (w *writeTxn) dropTokens(ids []string) error {
-	if o, _ := w.First(tableTokens, indexID); o == nil {
-		return nil // no tokens at all
+	if w.tokens == 0 {
+		return nil
 	}
 	var doomed []any
 	for _, id := range ids {
@@ -115,6 +117,7 @@ func (w *writeTxn) dropTokens(ids []string) error {
 		if err := w.Delete(tableTokens, o); err != nil {
 			return fmt.Errorf("registry: drop token: %w", err)
 		}
+		w.tokens--
 	}
 	return nil
 }
@@ -122,6 +125,9 @@ func (w *writeTxn) dropTokens(ids []string) error {
 // expireTokens removes up to expireBatch expired tokens, oldest first,
 // through the expiry index.
 func (w *writeTxn) expireTokens() error {
+	if w.tokens == 0 {
+		return nil
+	}
 	it, err := w.Get(tableTokens, indexExpires)
 	if err != nil {
 		return fmt.Errorf("registry: token expiry: %w", err)
@@ -137,6 +143,7 @@ func (w *writeTxn) expireTokens() error {
 		if err := w.Delete(tableTokens, o); err != nil {
 			return fmt.Errorf("registry: expire token: %w", err)
 		}
+		w.tokens--
 	}
 	return nil
 }
