@@ -1,6 +1,11 @@
 package registry
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // BuildFQN returns the fully qualified name of (namespace, name, version):
 // namespace.name.version, or namespace.name when version is empty. A part
@@ -39,6 +44,7 @@ func ParseFQN(fqn string) (namespace, name, version string, err error) {
 		return "", "", "", invalid("fqn", "FQN is empty")
 	}
 	var parts []string
+	var starts []int // byte offset of each part's first character
 	i := 0
 	for {
 		if len(parts) == 3 {
@@ -49,6 +55,11 @@ func ParseFQN(fqn string) (namespace, name, version string, err error) {
 			return "", "", "", perr
 		}
 		parts = append(parts, part)
+		if fqn[i] == '"' {
+			starts = append(starts, i+1)
+		} else {
+			starts = append(starts, i)
+		}
 		if next == len(fqn) {
 			break
 		}
@@ -64,14 +75,12 @@ func ParseFQN(fqn string) (namespace, name, version string, err error) {
 	if len(parts) == 3 {
 		version = parts[2]
 	}
-	if err := checkName("namespace", namespace); err != nil {
-		return "", "", "", fqnPartError(fqn, err)
-	}
-	if err := checkName("name", name); err != nil {
-		return "", "", "", fqnPartError(fqn, err)
-	}
-	if err := checkVersion(version); err != nil {
-		return "", "", "", fqnPartError(fqn, err)
+	limits := []int{MaxNameLength, MaxNameLength, MaxVersionLength}
+	fields := []string{"namespace", "name", "version"}
+	for k, part := range parts {
+		if pos, what := partFault(part, limits[k]); what != "" {
+			return "", "", "", fqnError(fqn, starts[k]+pos, fields[k]+" "+what)
+		}
 	}
 	return namespace, name, version, nil
 }
@@ -115,9 +124,22 @@ func fqnError(fqn string, pos int, what string) *Error {
 	return invalid("fqn", "FQN %q %s (at byte %d)", clip(fqn), what, pos)
 }
 
-func fqnPartError(fqn string, err error) error {
-	if e, ok := err.(*Error); ok {
-		return invalid("fqn", "FQN %q: %s", clip(fqn), e.Message)
+// partFault finds the first byte of a part that breaks the naming rules
+// (UTF-8, control characters, length) and says what is wrong there.
+func partFault(part string, max int) (int, string) {
+	n := 0
+	for i, r := range part {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(part[i:]); size <= 1 {
+				return i, "is not valid UTF-8"
+			}
+		}
+		if n++; n > max {
+			return i, fmt.Sprintf("is longer than %d characters", max)
+		}
+		if unicode.IsControl(r) {
+			return i, fmt.Sprintf("contains control character %U", r)
+		}
 	}
-	return err
+	return 0, ""
 }

@@ -63,7 +63,7 @@ func (r *Registry) Unlink(ctx context.Context, upstream, downstream string) erro
 		return err
 	}
 	_, err = r.write(ctx, "", func(w *writeTxn) error {
-		s := &lineageStore{w: w}
+		s := &lineageStore{w: w, anyState: true}
 		if err := s.authorizeEnds(up, down); err != nil {
 			return err
 		}
@@ -98,6 +98,9 @@ func checkEdgeIDs(upstream, downstream string) (string, string, error) {
 type lineageStore struct {
 	w     *writeTxn
 	cycle []string // the path CreatesCycle found, target to source
+	// anyState makes soft-deleted artifacts vertices too: an edge may be
+	// removed whatever its ends' state, but added between live ones only.
+	anyState bool
 }
 
 var errVertexFixed = errors.New("registry: lineage vertices are artifacts; Register and Delete them")
@@ -113,10 +116,10 @@ func (s *lineageStore) UpdateEdge(up, down string, _ graph.Edge[string]) error {
 	return nil // edges carry no properties
 }
 
-// Vertex finds a live artifact.
+// Vertex finds a live artifact (any artifact, for Unlink).
 func (s *lineageStore) Vertex(id string) (string, graph.VertexProperties, error) {
 	a := row(s.w.Txn, id)
-	if a == nil || a.isDeleted() {
+	if a == nil || (a.isDeleted() && !s.anyState) {
 		return "", graph.VertexProperties{}, graph.ErrVertexNotFound
 	}
 	return id, graph.VertexProperties{}, nil
@@ -271,12 +274,7 @@ func (s *lineageStore) name(id string) string {
 }
 
 func (w *writeTxn) emitEdge(t EventType, e *Edge) {
-	ev := Event{Type: t, ArtifactID: e.Downstream, Upstream: e.Upstream, Downstream: e.Downstream,
-		Time: w.now, Principal: w.principal, Reason: w.reason, Operation: w.op}
-	if a := row(w.Txn, e.Downstream); a != nil {
-		ev.FQN, ev.Kind, ev.Revision = a.FQN(), a.Kind, a.Revision
-	}
-	w.events = append(w.events, ev)
+	w.events = append(w.events, change{kind: t, new: row(w.Txn, e.Downstream), edge: e})
 }
 
 // downstreamIDs lists the artifacts made from id, in key order.
@@ -355,60 +353,73 @@ func (r *Registry) Lineage(ctx context.Context, id string, dir Direction, depth 
 		return LineageGraph{}, invalid("depth", "depth %d is out of range; want 1 to %d", depth, MaxLineageDepth)
 	}
 	txn := r.snapshot()
-	root, err := r.found(ctx, cid, row(txn, cid), inc)
+	a := row(txn, cid)
+	if a == nil {
+		return LineageGraph{}, newError(CodeNotFound, cid, "artifact %s does not exist", cid)
+	}
+	root, err := r.found(ctx, cid, a, inc)
 	if err != nil {
 		return LineageGraph{}, err
 	}
-	out := LineageGraph{Root: root}
-	seen := map[string]bool{cid: true}
-	if dir != Downstream {
-		if err := r.walk(ctx, txn, cid, indexDownstream, depth, inc, seen, &out); err != nil {
-			return LineageGraph{}, err
+	out := LineageGraph{Root: root, Nodes: []Artifact{}, Edges: []Edge{}}
+	w := &walker{r: r, ctx: ctx, txn: txn, inc: inc, seen: map[string]bool{cid: true}, walked: map[[2]string]bool{}, out: &out}
+	// Both directions advance one level at a time, so that nodes come out
+	// nearest first; each direction follows its own kind of edge only.
+	up, down := []string{cid}, []string{cid}
+	for d := 0; d < depth && (len(up) > 0 || len(down) > 0); d++ {
+		if dir != Downstream {
+			if up, err = w.level(up, indexDownstream); err != nil {
+				return LineageGraph{}, err
+			}
 		}
-	}
-	if dir != Upstream {
-		if err := r.walk(ctx, txn, cid, indexID, depth, inc, seen, &out); err != nil {
-			return LineageGraph{}, err
+		if dir != Upstream {
+			if down, err = w.level(down, indexID); err != nil {
+				return LineageGraph{}, err
+			}
 		}
 	}
 	return out, nil
 }
 
-// walk is a breadth-first walk over one direction of edges.
-func (r *Registry) walk(ctx context.Context, txn *memdb.Txn, from, index string, depth int, inc Include, seen map[string]bool, out *LineageGraph) error {
-	frontier := []string{from}
-	walked := map[[2]string]bool{}
-	for _, e := range out.Edges {
-		walked[[2]string{e.Upstream, e.Downstream}] = true
-	}
-	for d := 0; d < depth && len(frontier) > 0; d++ {
-		var next []string
-		for _, cur := range frontier {
-			edges, err := edgesOf(txn, index, cur)
-			if err != nil {
-				return err
+// walker walks lineage breadth first.
+type walker struct {
+	r      *Registry
+	ctx    context.Context
+	txn    *memdb.Txn
+	inc    Include
+	seen   map[string]bool
+	walked map[[2]string]bool
+	out    *LineageGraph
+}
+
+// level expands one level from frontier over the edges of index (id for
+// downstream, downstream for upstream) and returns the next frontier.
+func (w *walker) level(frontier []string, index string) ([]string, error) {
+	var next []string
+	for _, cur := range frontier {
+		edges, err := edgesOf(w.txn, index, cur)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range edges {
+			other := e.Downstream
+			if index == indexDownstream {
+				other = e.Upstream
 			}
-			for _, e := range edges {
-				other := e.Downstream
-				if index == indexDownstream {
-					other = e.Upstream
-				}
-				a := row(txn, other)
-				if a == nil || !a.visible(inc) || (r.authorizeReads && r.authorizeRead(ctx, a) != nil) {
-					continue
-				}
-				if k := [2]string{e.Upstream, e.Downstream}; !walked[k] {
-					walked[k] = true
-					out.Edges = append(out.Edges, *e)
-				}
-				if !seen[other] {
-					seen[other] = true
-					out.Nodes = append(out.Nodes, a.artifact())
-					next = append(next, other)
-				}
+			a := row(w.txn, other)
+			if a == nil || !a.visible(w.inc) || (w.r.authorizeReads && w.r.authorizeRead(w.ctx, a) != nil) {
+				continue
+			}
+			if k := [2]string{e.Upstream, e.Downstream}; !w.walked[k] {
+				w.walked[k] = true
+				w.out.Edges = append(w.out.Edges, *e)
+			}
+			if !w.seen[other] {
+				w.seen[other] = true
+				w.out.Nodes = append(w.out.Nodes, a.artifact())
+				next = append(next, other)
 			}
 		}
-		frontier = next
 	}
-	return nil
+	return next, nil
 }

@@ -214,7 +214,7 @@ type writeTxn struct {
 	principal string
 	op        string
 	reason    string
-	events    []Event
+	events    []change // what to announce once committed, in order
 	cleanups  []Cleanup
 	tokens    int // tokens stored once this transaction commits
 }
@@ -253,7 +253,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	}
 	w.Commit()
 	r.setDB(db, w.tokens)
-	r.events.publish(w.events)
+	r.events.publish(w.meta(), w.events)
 	return w.cleanups, nil
 }
 
@@ -266,18 +266,15 @@ func newID() string {
 	return u.String()
 }
 
+// emit records an event about a, as it is after the change (before it, for
+// a hard delete).
 func (w *writeTxn) emit(t EventType, a *record) {
-	w.events = append(w.events, Event{
-		Type:       t,
-		ArtifactID: a.ID,
-		FQN:        a.FQN(),
-		Kind:       a.Kind,
-		Revision:   a.Revision,
-		Time:       w.now,
-		Principal:  w.principal,
-		Reason:     w.reason,
-		Operation:  w.op,
-	})
+	w.events = append(w.events, change{kind: t, new: a})
+}
+
+// meta is what every event of one transaction shares.
+func (w *writeTxn) meta() Event {
+	return Event{Time: w.now, Principal: w.principal, Reason: w.reason, Operation: w.op}
 }
 
 // row returns the stored artifact with the canonical id, in any state.
@@ -306,11 +303,18 @@ func rowByName(txn *memdb.Txn, namespace, name, version string) *record {
 // must be a fresh record: stored ones are shared with readers and are never
 // modified in place.
 func (w *writeTxn) replace(old, new *record) error {
-	return w.replaceAll([]change{{old, new}})
+	return w.replaceAll([]change{{old: old, new: new}})
 }
 
-// change is one record replaced by another; nil for none.
-type change struct{ old, new *record }
+// change is one record replaced by another; nil for none. As a pending
+// event it carries the event type, the record the event is about, and the
+// endpoint or edge of a deployment or lineage event.
+type change struct {
+	old, new *record
+	kind     EventType
+	endpoint string
+	edge     *Edge
+}
 
 // replaceAll applies many changes, table by table and in key order within
 // each table. Within one transaction the order of writes does not matter,
@@ -626,12 +630,16 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 }
 
 func checkImmutable(a *Artifact, old *record) error {
+	parent := a.Parent
+	if cp, err := checkID("parent", parent); parent != "" && err == nil {
+		parent = cp // IDs compare case-insensitively, as everywhere
+	}
 	fields := []struct{ name, got, want string }{
 		{"kind", string(a.Kind), string(old.Kind)},
 		{"namespace", a.Namespace, old.Namespace},
 		{"name", a.Name, old.Name},
 		{"version", a.Version, old.Version},
-		{"parent", a.Parent, old.Parent},
+		{"parent", parent, old.Parent},
 	}
 	for _, f := range fields {
 		if f.got != "" && f.got != f.want {
@@ -676,7 +684,11 @@ func (r *Registry) Get(ctx context.Context, id string, include ...Include) (Arti
 	if perr != nil {
 		return Artifact{}, perr
 	}
-	return r.found(ctx, cid, rowByKey(r.snapshot(), key), inc)
+	a := rowByKey(r.snapshot(), key)
+	if a == nil {
+		return Artifact{}, newError(CodeNotFound, cid, "artifact %s does not exist", cid)
+	}
+	return r.found(ctx, cid, a, inc)
 }
 
 // GetByFQN returns the artifact with the given fully qualified name (see
@@ -886,7 +898,7 @@ func (r *Registry) Reset(ctx context.Context) error {
 	}
 	txn.Commit()
 	r.setDB(fresh, 0)
-	r.events.publish([]Event{{Type: EventReset, Time: now, Principal: principal, Operation: op}})
+	r.events.publish(Event{Time: now, Principal: principal, Operation: op}, []change{{kind: EventReset}})
 	r.mu.Unlock()
 	r.runCleanups(ctx, queued)
 	return nil
