@@ -58,8 +58,7 @@ func (r *Registry) deployment(ctx context.Context, id, endpoint string, deploy b
 		if err := w.replace(old, c); err != nil {
 			return err
 		}
-		w.emit(t, c)
-		w.events[len(w.events)-1].Endpoint = endpoint
+		w.events = append(w.events, change{kind: t, new: c, endpoint: endpoint})
 		return nil
 	})
 	return err

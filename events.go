@@ -65,19 +65,35 @@ func newEventLog(size int) *eventLog {
 	return &eventLog{ring: make([]Event, size), next: 1, subs: map[*Subscription]struct{}{}}
 }
 
-// publish is called by the writer holding the registry lock, after commit.
-func (l *eventLog) publish(events []Event) {
-	if len(events) == 0 {
+// publish numbers a committed transaction's events and hands them to the
+// log and the subscribers; it is called by the writer holding the registry
+// lock, after commit. An event is built only if someone will see it: with
+// no subscriber, the events of a 100k-artifact delete that the ring cannot
+// hold are numbered and skipped.
+func (l *eventLog) publish(meta Event, pending []change) {
+	if len(pending) == 0 {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i := range events {
-		events[i].Seq = l.next
+	keepFrom := len(pending) - len(l.ring)
+	for i, p := range pending {
+		seq := l.next
 		l.next++
-		l.ring[events[i].Seq%uint64(len(l.ring))] = events[i]
+		if i < keepFrom && len(l.subs) == 0 {
+			continue
+		}
+		e := meta
+		e.Seq, e.Type, e.Endpoint = seq, p.kind, p.endpoint
+		if a := p.new; a != nil {
+			e.ArtifactID, e.FQN, e.Kind, e.Revision = a.ID, a.FQN(), a.Kind, a.Revision
+		}
+		if p.edge != nil {
+			e.ArtifactID, e.Upstream, e.Downstream = p.edge.Downstream, p.edge.Upstream, p.edge.Downstream
+		}
+		l.ring[seq%uint64(len(l.ring))] = e
 		for s := range l.subs {
-			s.deliver(events[i])
+			s.deliver(e)
 		}
 	}
 }

@@ -534,7 +534,7 @@ func (p *planner) apply() error {
 		}
 		c := w.touch(x.a)
 		c.del = del
-		changes = append(changes, change{x.a, c})
+		changes = append(changes, change{old: x.a, new: c})
 		w.emit(EventSoftDeleted, c)
 	}
 	return w.replaceAll(changes)
@@ -588,7 +588,7 @@ func (p *planner) applyHard() error {
 	for _, id := range ids {
 		c := w.touch(rows[id])
 		c.DeletedUpstreams = append(slices.Clone(c.DeletedUpstreams), lost[id]...)
-		changes = append(changes, change{rows[id], c})
+		changes = append(changes, change{old: rows[id], new: c})
 		w.emit(EventUpdated, c)
 	}
 	if err := w.replaceAll(changes); err != nil {

@@ -89,7 +89,7 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOptions)
 		for i, x := range set {
 			c := w.touch(x)
 			c.del = nil
-			changes[i] = change{x, c}
+			changes[i] = change{old: x, new: c}
 			w.emit(EventRestored, c)
 		}
 		if err := w.replaceAll(changes); err != nil {
