@@ -75,8 +75,11 @@ type Artifact struct {
 	// Endpoints the artifact is deployed to, in the order deployed. Changed
 	// by Deploy and Undeploy only.
 	Endpoints []string `json:"endpoints,omitempty"`
-	// DeletedUpstreams lists upstream artifacts that were hard deleted with
-	// the Detach lineage policy while this one depended on them.
+	// DeletedUpstreams lists upstream artifacts that were hard deleted while
+	// this one depended on them: under the Detach lineage policy, or under
+	// any policy when this one was soft deleted itself (a soft-deleted
+	// dependent never blocks a hard delete; it loses the edge and keeps
+	// this record of it).
 	DeletedUpstreams []string `json:"deletedUpstreams,omitempty"`
 
 	Deleted   bool      `json:"deleted"`
@@ -101,7 +104,7 @@ func (a Artifact) FQN() string { return BuildFQN(a.Namespace, a.Name, a.Version)
 func (a Artifact) EntityVersion() float64 { return float64(a.Revision) / 10 }
 
 // HasDeletedUpstream reports whether an upstream of this artifact was hard
-// deleted under the Detach lineage policy.
+// deleted while it depended on it (see DeletedUpstreams).
 func (a Artifact) HasDeletedUpstream() bool { return len(a.DeletedUpstreams) > 0 }
 
 // IsDeployed reports whether the artifact is deployed to any endpoint.

@@ -106,8 +106,9 @@ type Result struct {
 	Hard      bool   `json:"hard"`
 	DryRun    bool   `json:"dryRun,omitempty"`
 	// Deleted lists the IDs deleted (or, in a dry run, that would be), in
-	// the order applied: children before parents, dependents before what
-	// they depend on.
+	// the order applied: children before parents and, in a hard or cascade
+	// delete (where lineage rules apply), dependents before what they depend
+	// on.
 	Deleted []string `json:"delete_success_list"`
 	// Failed lists the items not deleted and why, in the same order.
 	Failed []Failure `json:"delete_failed_list"`

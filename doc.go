@@ -96,7 +96,8 @@
 // ModelArts does: Result.Deleted in the order applied, Result.Failed with a
 // code and a message, Result.Skipped. With Atomic, any failure is the error
 // and nothing changes. DryRun computes exactly the same Result and changes
-// nothing.
+// nothing. Deleted lists children before parents and, where the lineage
+// rules apply, dependents before what they depend on.
 //
 // # Restoring and purging
 //

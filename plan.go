@@ -51,13 +51,13 @@ type planner struct {
 	w *writeTxn
 	o DeleteOptions
 	// lineage is true when the lineage rules apply: hard or cascade deletes.
-	lineage    bool
-	items      []*item
-	byID       map[string]*item
-	roots      []*item
-	order      []*item
-	skipped    []string
-	skipReason string
+	lineage     bool
+	items       []*item
+	byID        map[string]*item
+	roots       []*item
+	order       []*item
+	skipped     []string
+	skippedName string
 	// mayUpdate caches the authorizer's answer for marking a dependent.
 	mayUpdate map[string]error
 	scanned   int
@@ -113,17 +113,27 @@ func (p *planner) addCascade(target *record) error {
 	for i, a := range others {
 		if i >= room {
 			p.skipped = append(p.skipped, a.ID)
+			p.skippedName = BuildFQN(target.Namespace, target.Name, "")
 			continue
 		}
 		if _, err := p.addRoot(a); err != nil {
 			return err
 		}
 	}
-	if n := len(p.skipped); n > 0 {
-		p.skipReason = fmt.Sprintf("cascade limit of %d reached: %d more version(s) of %s were not deleted; delete again to continue",
-			p.o.limit(), n, BuildFQN(target.Namespace, target.Name, ""))
-	}
 	return nil
+}
+
+// skips returns the versions the cascade limit left out that nothing else
+// brought into the plan: a version past the limit is still taken when it is
+// contained in another item or, under the Cascade policy, depends on one.
+func (p *planner) skips() []string {
+	var out []string
+	for _, id := range p.skipped {
+		if _, in := p.byID[id]; !in {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // versions lists the other versions of target's name that the delete can
@@ -481,9 +491,10 @@ func (p *planner) result(applied bool) Result {
 			res.Deleted = append(res.Deleted, x.a.ID)
 		}
 	}
-	if len(p.skipped) > 0 {
-		res.Skipped = slices.Clone(p.skipped)
-		res.SkipReason = p.skipReason
+	if skipped := p.skips(); len(skipped) > 0 {
+		res.Skipped = skipped
+		res.SkipReason = fmt.Sprintf("cascade limit of %d reached: %d more version(s) of %s were not deleted; delete again to continue",
+			p.o.limit(), len(skipped), p.skippedName)
 	}
 	if applied && p.o.Hard {
 		res.Detached = p.detached()
