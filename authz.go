@@ -20,6 +20,9 @@ const (
 	ActionLink       Action = "link" // Link and Unlink, asked for both ends
 	ActionDeploy     Action = "deploy"
 	ActionReset      Action = "reset" // asked once, with a zero Artifact
+	// ActionAdmin is asked once, with a zero Artifact, for the cleanup queue:
+	// RetryCleanups always, PendingCleanups with WithReadAuthorization.
+	ActionAdmin Action = "admin"
 )
 
 // Authorizer decides whether a principal may do an action to an artifact.
@@ -55,8 +58,9 @@ func WithAuthorizer(a Authorizer) Option {
 }
 
 // WithReadAuthorization makes reads ask the authorizer for ActionRead too:
-// Get and its variants refuse with ErrForbidden, List and Lineage leave out
-// what the principal may not read.
+// Get and its variants refuse with ErrForbidden, List, Lineage and Events
+// leave out what the principal may not read, and PendingCleanups needs
+// ActionAdmin.
 func WithReadAuthorization() Option {
 	return func(r *Registry) error {
 		r.authorizeReads = true
@@ -76,8 +80,8 @@ func (n NamespaceAuthorizer) Authorize(_ context.Context, principal string, acti
 	if slices.Contains(spaces, "*") {
 		return nil
 	}
-	if action == ActionReset {
-		return fmt.Errorf("%s may reset the registry only with access to every namespace (\"*\")", principal)
+	if action == ActionReset || action == ActionAdmin {
+		return fmt.Errorf("%s may %s the registry only with access to every namespace (\"*\")", principal, action)
 	}
 	if slices.Contains(spaces, a.Namespace) {
 		return nil
@@ -111,6 +115,19 @@ func forbidden(principal string, action Action, a *record, why error) *Error {
 
 func (w *writeTxn) authorize(action Action, a *record) error {
 	return w.r.authorizeAction(w.ctx, w.principal, action, a)
+}
+
+// authorizeEvent asks whether the principal may read the artifact an event
+// is about; an event about no artifact (reset) needs ActionAdmin.
+func (r *Registry) authorizeEvent(ctx context.Context, e *Event) error {
+	if e.FQN == "" {
+		return r.authorizeAction(ctx, PrincipalFrom(ctx), ActionAdmin, &record{})
+	}
+	ns, name, version, err := ParseFQN(e.FQN)
+	if err != nil {
+		return err
+	}
+	return r.authorizeRead(ctx, &record{ID: e.ArtifactID, Kind: e.Kind, Namespace: ns, Name: name, Version: version})
 }
 
 func (r *Registry) authorizeRead(ctx context.Context, a *record) error {

@@ -247,8 +247,14 @@ type CleanupReport struct {
 // order: those of hard deletes made without a cleaner and those whose
 // cleaning failed.
 func (r *Registry) PendingCleanups(ctx context.Context) ([]Cleanup, error) {
-	if _, err := begin(ctx); err != nil {
+	principal, err := begin(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if r.authorizeReads {
+		if err := r.authorizeAction(ctx, principal, ActionAdmin, &record{}); err != nil {
+			return nil, err
+		}
 	}
 	it, err := r.snapshot().Get(tableCleanups, indexID)
 	if err != nil {
@@ -267,6 +273,13 @@ func (r *Registry) PendingCleanups(ctx context.Context) ([]Cleanup, error) {
 func (r *Registry) RetryCleanups(ctx context.Context) (CleanupReport, error) {
 	if r.cleaner == nil {
 		return CleanupReport{}, invalid("cleaner", "no cleaner is configured; pass WithCleaner to New")
+	}
+	principal, err := begin(ctx)
+	if err != nil {
+		return CleanupReport{}, err
+	}
+	if err := r.authorizeAction(ctx, principal, ActionAdmin, &record{}); err != nil {
+		return CleanupReport{}, err
 	}
 	pending, err := r.PendingCleanups(ctx)
 	if err != nil {

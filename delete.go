@@ -195,9 +195,13 @@ func (r *Registry) delete(ctx context.Context, t target, o DeleteOptions) (Resul
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
+	limit := 0
+	if o.Cascade {
+		limit = o.limit()
+	}
 	request := fmt.Sprintf("delete %s hard=%t recursive=%t cascade=%t limit=%d lineage=%s atomic=%t",
-		t, o.Hard, o.Recursive, o.Cascade, o.limit(), o.Lineage, o.Atomic)
-	fp := fingerprint(request, o.Reason)
+		t, o.Hard, o.Recursive, o.Cascade, limit, o.Lineage, o.Atomic)
+	fp := fingerprint(request, o.Reason, PrincipalFrom(ctx))
 	var res Result
 	cleanups, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
 		if !o.DryRun {
@@ -222,7 +226,7 @@ func (r *Registry) delete(ctx context.Context, t target, o DeleteOptions) (Resul
 		if err := p.build([]*record{a}); err != nil {
 			return err
 		}
-		if fail := p.failures(); fail != nil && (o.Atomic || !o.multi()) {
+		if fail := p.failure(o.multi()); fail != nil && (o.Atomic || !o.multi()) {
 			res = p.result(false)
 			return fail
 		}
@@ -233,7 +237,9 @@ func (r *Registry) delete(ctx context.Context, t target, o DeleteOptions) (Resul
 		if err := p.apply(); err != nil {
 			return err
 		}
-		if o.ClientToken != "" {
+		// A call that changed nothing does not bind its token: the caller
+		// may fix the cause and retry with it.
+		if o.ClientToken != "" && len(res.Deleted) > 0 {
 			return w.remember(&tokenRow{Token: o.ClientToken, Fingerprint: fp, Request: request, Target: a.ID, Result: res.clone()})
 		}
 		return nil

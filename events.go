@@ -121,12 +121,19 @@ func (r *Registry) Events(ctx context.Context, after uint64, limit int) ([]Event
 	if l.next > size {
 		first = l.next - size
 	}
+	if after >= l.next-1 {
+		return []Event{}, nil // nothing newer (and after+1 may overflow)
+	}
 	if after+1 > first {
 		first = after + 1
 	}
-	var out []Event
+	out := []Event{}
 	for seq := first; seq < l.next && len(out) < limit; seq++ {
-		out = append(out, l.ring[seq%size])
+		e := l.ring[seq%size]
+		if r.authorizeReads && r.authorizeEvent(ctx, &e) != nil {
+			continue
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
@@ -134,11 +141,13 @@ func (r *Registry) Events(ctx context.Context, after uint64, limit int) ([]Event
 // Subscription receives events in commit order on C. A subscriber that does
 // not keep up never slows the registry: events that do not fit its buffer
 // are dropped and counted, and a missed event saying how many is delivered
-// before the next event that fits.
+// before the next event that fits. (C has one slot more than the buffer,
+// kept for that notice.)
 type Subscription struct {
 	// C carries the events. It is closed by Close.
 	C      <-chan Event
 	c      chan Event
+	buffer int
 	log    *eventLog
 	missed uint64 // guarded by log.mu
 	lost   uint64 // total, guarded by log.mu
@@ -149,28 +158,27 @@ func (r *Registry) Subscribe(buffer int) (*Subscription, error) {
 	if buffer < 1 {
 		return nil, invalid("buffer", "subscription buffer must be at least 1, got %d", buffer)
 	}
-	c := make(chan Event, buffer)
-	s := &Subscription{C: c, c: c, log: r.events}
+	c := make(chan Event, buffer+1)
+	s := &Subscription{C: c, c: c, buffer: buffer, log: r.events}
 	r.events.mu.Lock()
 	r.events.subs[s] = struct{}{}
 	r.events.mu.Unlock()
 	return s, nil
 }
 
-// deliver never blocks; it runs under log.mu.
+// deliver never blocks: it runs under log.mu and is the channel's only
+// sender, so room it sees cannot vanish before it sends. Events use at most
+// buffer slots; the extra slot holds the missed notice, which goes out only
+// together with the event that follows it.
 func (s *Subscription) deliver(e Event) {
-	if s.missed > 0 {
-		select {
-		case s.c <- Event{Type: EventMissed, Missed: s.missed, Time: e.Time}:
-			s.missed = 0
-		default:
-			s.missed++
-			s.lost++
-			return
-		}
-	}
-	select {
-	case s.c <- e:
+	free := cap(s.c) - len(s.c)
+	switch {
+	case s.missed == 0 && len(s.c) < s.buffer:
+		s.c <- e
+	case s.missed > 0 && free >= 2:
+		s.c <- Event{Type: EventMissed, Missed: s.missed, Time: e.Time}
+		s.c <- e
+		s.missed = 0
 	default:
 		s.missed++
 		s.lost++

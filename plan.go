@@ -44,7 +44,10 @@ type item struct {
 	outEdges []*Edge
 	inEdges  []*Edge
 	fail     *Error
-	visit    uint8 // ordering state: 0 new, 1 on the path, 2 done
+	// own is true when the item failed a rule itself, false when it failed
+	// because a child or dependent did.
+	own   bool
+	visit uint8 // ordering state: 0 new, 1 on the path, 2 done
 }
 
 type planner struct {
@@ -91,6 +94,7 @@ func (p *planner) build(roots []*record) error {
 	}
 	for _, x := range p.items {
 		p.check(x)
+		x.own = x.fail != nil
 	}
 	p.propagate()
 	p.sort()
@@ -313,7 +317,17 @@ func (p *planner) check(x *item) {
 	}
 	var blocking []*record
 	for _, d := range x.downRows {
-		if _, in := p.byID[d.ID]; in || d.isDeleted() {
+		if _, in := p.byID[d.ID]; in {
+			continue
+		}
+		if d.isDeleted() {
+			// Never blocks; a hard delete drops the edge and marks it.
+			if p.o.Hard {
+				if err := p.mayMark(d); err != nil {
+					x.fail = err
+					return
+				}
+			}
 			continue
 		}
 		if p.o.Lineage == Detach {
@@ -368,14 +382,20 @@ func (p *planner) propagate() {
 				par.a.Kind, par.a.ID, par.a.FQN(), x.a.FQN(), x.fail.Code, x.fail.Message)
 			queue = append(queue, par)
 		}
-		if !p.lineage || x.a.isDeleted() {
-			continue // a soft-deleted dependent never blocks
+		if !p.lineage {
+			continue
 		}
 		for _, u := range x.ups {
 			if u.fail != nil {
 				continue
 			}
 			switch {
+			case x.a.isDeleted():
+				// A soft-deleted dependent never blocks; a hard delete of u
+				// marks it, if the principal may.
+				if p.o.Hard {
+					u.fail = p.mayMark(x.a)
+				}
 			case p.o.Lineage != Detach:
 				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", x.a.FQN(), x.fail.Code))
 			case p.o.Hard:
@@ -464,19 +484,30 @@ func (p *planner) sort() {
 	}
 }
 
-// failures reports whether any item failed, and the failure the call
-// returns: the first root's own failure if it has one, else the first in
-// order.
-func (p *planner) failures() *Error {
-	if len(p.roots) > 0 && p.roots[0].fail != nil {
-		return p.roots[0].fail
+// failure returns the failure the call returns, nil if no item failed. A
+// single-target delete returns its target's failure. A multi-item one
+// returns the cause: the target's failure if the target broke a rule
+// itself, else the first item in order that did (a parent that failed only
+// because its child is deployed reports the child's DEPLOYED, not its own
+// NOT_EMPTY).
+func (p *planner) failure(multi bool) *Error {
+	if len(p.roots) == 0 {
+		return nil
 	}
+	if t := p.roots[0]; t.fail != nil && (!multi || t.own) {
+		return t.fail
+	}
+	var first *Error
 	for _, x := range p.order {
-		if x.fail != nil {
+		switch {
+		case x.fail == nil:
+		case x.own:
 			return x.fail
+		case first == nil:
+			first = x.fail
 		}
 	}
-	return nil
+	return first
 }
 
 // result reports the plan. applied says whether the items that did not fail

@@ -1020,11 +1020,11 @@ func planCases() []planCase {
 			deleted: []string{"m3", "m2", "m1"}, ordered: true},
 
 		// Rule 8: atomic, beyond the atomic run every case gets.
-		{name: "atomic/a deployed child fails the call with its parent's failure", build: deployedChild, target: "p",
+		{name: "atomic/a deployed child fails the call with its own failure, the cause", build: deployedChild, target: "p",
 			opts:     registry.DeleteOptions{Recursive: true, Atomic: true},
 			failed:   map[string]string{"c2": deployed, "p": notEmpty},
 			messages: map[string][]string{"p": {"is not empty", registry.CodeDeployed}},
-			err:      registry.ErrNotEmpty},
+			err:      registry.ErrDeployed},
 		{name: "atomic/ModelArts sample: the deployed version is the error", build: modelArts, target: "m1",
 			opts:   registry.DeleteOptions{Cascade: true, Atomic: true},
 			failed: map[string]string{"m2": deployed}, err: registry.ErrDeployed},

@@ -52,7 +52,7 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOptions)
 		return Artifact{}, err
 	}
 	request := "restore " + t.String()
-	fp := fingerprint(request, o.Reason)
+	fp := fingerprint(request, o.Reason, PrincipalFrom(ctx))
 	var out Artifact
 	_, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
 		tr, err := w.replay(o.ClientToken, fp, request)

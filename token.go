@@ -44,7 +44,9 @@ func checkToken(t string) error {
 	return nil
 }
 
-// fingerprint identifies a request by everything in it but the token.
+// fingerprint identifies a request by everything in it but the token,
+// including who makes it: a token is its caller's, and another principal
+// reusing it is making a different request.
 func fingerprint(parts ...any) string {
 	h := sha256.New()
 	for _, p := range parts {
