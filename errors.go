@@ -100,10 +100,18 @@ type Error struct {
 }
 
 // Error returns the message, prefixed with the package name.
-func (e *Error) Error() string { return "registry: " + e.Message }
+func (e *Error) Error() string {
+	if e == nil {
+		return "registry: <nil>"
+	}
+	return "registry: " + e.Message
+}
 
 // Is reports whether target is the sentinel of e's code.
 func (e *Error) Is(target error) bool {
+	if e == nil {
+		return false
+	}
 	s, ok := codeSentinel[e.Code]
 	return ok && s == target
 }
@@ -118,7 +126,7 @@ func HTTPStatus(err error) int {
 		return http.StatusOK
 	}
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e != nil {
 		if s, ok := codeStatus[e.Code]; ok {
 			return s
 		}
@@ -142,6 +150,9 @@ func HTTPStatus(err error) int {
 func ErrorCode(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			return ""
+		}
 		return e.Code
 	}
 	for code, s := range codeSentinel {

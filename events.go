@@ -155,8 +155,8 @@ type Subscription struct {
 
 // Subscribe returns a subscription with room for buffer events (at least 1).
 func (r *Registry) Subscribe(buffer int) (*Subscription, error) {
-	if buffer < 1 {
-		return nil, invalid("buffer", "subscription buffer must be at least 1, got %d", buffer)
+	if buffer < 1 || buffer > MaxSubscriptionBuffer {
+		return nil, invalid("buffer", "subscription buffer %d is out of range; want 1 to %d", buffer, MaxSubscriptionBuffer)
 	}
 	c := make(chan Event, buffer+1)
 	s := &Subscription{C: c, c: c, buffer: buffer, log: r.events}

@@ -79,7 +79,7 @@ type Option func(*Registry) error
 // retention).
 func WithClock(c Clock) Option {
 	return func(r *Registry) error {
-		if c == nil {
+		if f, ok := c.(ClockFunc); c == nil || ok && f == nil {
 			return invalid("clock", "clock is nil")
 		}
 		r.clock = c
@@ -116,8 +116,8 @@ func WithPurgeProtection(d time.Duration) Option {
 // (default 10000).
 func WithAuditLogSize(n int) Option {
 	return func(r *Registry) error {
-		if n < 1 {
-			return invalid("auditLogSize", "audit log size must be at least 1, got %d", n)
+		if n < 1 || n > MaxAuditLogSize {
+			return invalid("auditLogSize", "audit log size %d is out of range; want 1 to %d", n, MaxAuditLogSize)
 		}
 		r.events = newEventLog(n)
 		return nil
@@ -129,6 +129,13 @@ func WithAuditLogSize(n int) Option {
 const DefaultTokenTTL = 8 * time.Hour
 
 const defaultAuditLogSize = 10000
+
+// MaxAuditLogSize bounds WithAuditLogSize; MaxSubscriptionBuffer bounds
+// Subscribe's buffer. Both are allocated up front.
+const (
+	MaxAuditLogSize       = 1 << 24
+	MaxSubscriptionBuffer = 1 << 20
+)
 
 // New returns an empty registry.
 func New(opts ...Option) (*Registry, error) {
@@ -174,8 +181,12 @@ type principalKey struct{}
 const Anonymous = "anonymous"
 
 // WithPrincipal returns a context that carries the principal (a user or
-// service name) recorded as UpdatedBy and passed to the authorizer.
+// service name) recorded as UpdatedBy and passed to the authorizer. A nil
+// ctx stands for context.Background().
 func WithPrincipal(ctx context.Context, principal string) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return context.WithValue(ctx, principalKey{}, principal)
 }
 
