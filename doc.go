@@ -49,7 +49,7 @@
 //	res, err = reg.DeleteByFQN(ctx, "mlflow_svc.churn.3", registry.DeleteOptions{
 //		Cascade: true, Recursive: true, Hard: true, Lineage: registry.Detach})
 //
-// The rules, in the order the planner applies them:
+// The rules:
 //
 //   - Not found. An unknown ID or FQN is ErrNotFound, and so is a soft
 //     delete of an artifact that is soft deleted already (a second delete is
@@ -86,17 +86,25 @@
 //     left under a deleted parent and no live artifact depends on a hard
 //     deleted one without being told.
 //   - Authorization (WithAuthorizer) is asked for every artifact the delete
-//     takes; a refusal is ErrForbidden, code FORBIDDEN.
+//     takes, and for every dependent it marks; a refusal is ErrForbidden,
+//     code FORBIDDEN.
 //   - Purge protection (WithPurgeProtection) refuses a hard delete of an
 //     artifact soft deleted too recently (ErrPurgeProtected).
+//
+// When several rules refuse one item, the first of these wins:
+// authorization, live children, deployment, purge protection, lineage
+// dependents; an item that breaks none but whose child or dependent fails
+// reports NOT_EMPTY or HAS_DEPENDENTS, naming the cause.
 //
 // A delete that targets one artifact returns that artifact's failure as the
 // error. A multi-item delete (Recursive, Cascade, or a hard delete under the
 // Cascade lineage policy) commits what it can and reports each item, as
 // ModelArts does: Result.Deleted in the order applied, Result.Failed with a
 // code and a message, Result.Skipped. With Atomic, any failure is the error
-// and nothing changes. DryRun computes exactly the same Result and changes
-// nothing. Deleted lists children before parents and, where the lineage
+// (the cause: a deployed child's DEPLOYED rather than its parent's
+// NOT_EMPTY) and nothing changes. A call that fails this way still returns
+// its Result, with Failed filled and Deleted empty. DryRun computes exactly
+// the same Result and changes nothing. Deleted lists children before parents and, where the lineage
 // rules apply, dependents before what they depend on.
 //
 // # Restoring and purging
@@ -109,19 +117,24 @@
 // same operation took, and only those: a child deleted on its own earlier
 // stays deleted (OpenMetadata restores it too; this registry does not). A
 // live artifact is ErrNotDeleted; a child whose parent is still deleted is
-// ErrParentDeleted. Purge hard deletes what was soft deleted longer ago than
-// an age, through the same planner.
+// ErrParentDeleted. Purge hard deletes what was soft deleted at least an age
+// ago (Purge(ctx, 0) takes everything soft deleted), through the same
+// planner.
 //
 // # Retries, storage and events
 //
 // A ClientToken (1–64 of [a-zA-Z0-9-], as Lookout for Vision's) makes a
-// delete or a restore happen once: the first call that commits stores the
-// token with its result in the same transaction; a retry with the same token
-// and the same request gets that result back (Replayed, never a 404) and
-// changes nothing; the same token with another request is
-// ErrIdempotencyMismatch. A call that fails and changes nothing does not
-// bind its token, so the caller can fix the cause and retry with it. Tokens
-// live 8 hours (WithTokenTTL).
+// delete or a restore happen once: the first call that deletes (or
+// restores) something stores the token with its result in the same
+// transaction; a retry with the same token and the same request gets that
+// result back (Replayed, never a 404) and changes nothing; the same token
+// with another request is ErrIdempotencyMismatch. The request is the call
+// (Delete or Restore), the target as given (an ID, or an FQN: the two forms
+// are different requests, while an ID's letter case is not), every option
+// that matters (CascadeLimit only with Cascade; not DryRun) and the
+// principal: a token is its caller's. A call that deletes nothing does not
+// bind its token, so the caller can fix the cause and retry with it; a dry
+// run neither replays nor stores one. Tokens live 8 hours (WithTokenTTL).
 //
 // Artifacts carry StorageURIs. When a hard delete commits, the URIs no other
 // artifact references are queued for cleanup in the same transaction and
