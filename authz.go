@@ -49,7 +49,7 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, principal string, action 
 // WithAuthorizer makes the registry ask a before every change.
 func WithAuthorizer(a Authorizer) Option {
 	return func(r *Registry) error {
-		if f, ok := a.(AuthorizerFunc); a == nil || ok && f == nil {
+		if isNil(a) {
 			return invalid("authorizer", "authorizer is nil")
 		}
 		r.authz = a

@@ -27,7 +27,7 @@ func (f CleanerFunc) Clean(ctx context.Context, uri string) error { return f(ctx
 // WithCleaner hands the storage URIs of hard-deleted artifacts to c.
 func WithCleaner(c Cleaner) Option {
 	return func(r *Registry) error {
-		if f, ok := c.(CleanerFunc); c == nil || ok && f == nil {
+		if isNil(c) {
 			return invalid("cleaner", "cleaner is nil")
 		}
 		r.cleaner = c

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,7 @@ type Option func(*Registry) error
 // retention).
 func WithClock(c Clock) Option {
 	return func(r *Registry) error {
-		if f, ok := c.(ClockFunc); c == nil || ok && f == nil {
+		if isNil(c) {
 			return invalid("clock", "clock is nil")
 		}
 		r.clock = c
@@ -898,21 +899,42 @@ func (r *Registry) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	queued, err := r.reset(fresh, principal)
+	if err != nil {
+		return err
+	}
+	r.runCleanups(ctx, queued)
+	return nil
+}
+
+func (r *Registry) reset(fresh *memdb.MemDB, principal string) ([]Cleanup, error) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	now, op := r.clock.Now(), newID()
 	txn := fresh.Txn(true)
+	defer txn.Abort()
 	queued, err := carryCleanups(r.snapshot(), txn, now, op)
 	if err != nil {
-		txn.Abort()
-		r.mu.Unlock()
-		return err
+		return nil, err
 	}
 	txn.Commit()
 	r.setDB(fresh, 0)
 	r.events.publish(Event{Time: now, Principal: principal, Operation: op}, []change{{kind: EventReset}})
-	r.mu.Unlock()
-	r.runCleanups(ctx, queued)
-	return nil
+	return queued, nil
+}
+
+// isNil reports whether an interface holds nothing or a nil pointer,
+// function, map, slice or channel: an option given one would fail later,
+// at its first use, instead of now.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // errRollback ends a write transaction without committing it and without
