@@ -135,7 +135,7 @@ func (c *checker) row(a *record) {
 			c.fail("soft-deleted artifact %s (%s) does not record the operation that deleted it", a.ID, a.FQN())
 		}
 		if a.isDeployed() {
-			c.fail("soft-deleted artifact %s (%s) is deployed to %v", a.ID, a.FQN(), a.Endpoints)
+			c.fail("soft-deleted artifact %s (%s) is deployed to %v", a.ID, a.FQN(), a.endpoints())
 		}
 	}
 	c.indexed(tableArtifacts, indexName, nameKey(a.Namespace, a.Name, a.Version), a)
@@ -153,9 +153,9 @@ func (c *checker) sideTables() {
 				c.fail("artifact %s is missing from its parent %s's children", a.ID, a.Parent)
 			}
 		}
-		for _, u := range a.StorageURIs {
+		for _, u := range a.uris() {
 			want[tableURIs]++
-			if o, _ := c.txn.First(tableURIs, indexID, append(uriKey(u), idKey(a.ID)...)); o == nil {
+			if !slices.Contains(owners(c.txn, u), a.ID) {
 				c.fail("storage URI %s of %s is not indexed", u, a.ID)
 			}
 		}
@@ -172,11 +172,27 @@ func (c *checker) sideTables() {
 			c.fail("containment entry %s > %s matches no artifact", r.Parent, r.Child)
 		}
 	}
+	refs := 0
 	for _, o := range c.entries(tableURIs, indexID) {
-		r := o.(*uriRow)
-		if a, ok := c.rows[r.Owner]; !ok || !slices.Contains(a.StorageURIs, r.URI) {
-			c.fail("storage URI entry %s of %s matches no artifact", r.URI, r.Owner)
+		bk := o.(*uriBucket)
+		if len(bk.Refs) == 0 || !slices.IsSortedFunc(bk.Refs, compareRefs) {
+			c.fail("storage URI bucket %d is empty or out of order", bk.Bucket)
 		}
+		for i, r := range bk.Refs {
+			refs++
+			if uriBucketOf(r.URI) != bk.Bucket {
+				c.fail("storage URI %s sits in bucket %d, not its own", r.URI, bk.Bucket)
+			}
+			if i > 0 && compareRefs(bk.Refs[i-1], r) == 0 {
+				c.fail("storage URI %s of %s is listed twice", r.URI, r.Owner)
+			}
+			if a, ok := c.rows[r.Owner]; !ok || !slices.Contains(a.uris(), r.URI) {
+				c.fail("storage URI entry %s of %s matches no artifact", r.URI, r.Owner)
+			}
+		}
+	}
+	if refs != want[tableURIs] {
+		c.fail("artifacts reference %d storage URIs, the URI table lists %d", want[tableURIs], refs)
 	}
 	for _, o := range c.entries(tableTrash, indexID) {
 		r := o.(*trashRow)
@@ -184,7 +200,7 @@ func (c *checker) sideTables() {
 			c.fail("trash entry %s at %s matches no soft-deleted artifact", r.ID, r.At)
 		}
 	}
-	for _, t := range []string{tableContains, tableURIs, tableTrash} {
+	for _, t := range []string{tableContains, tableTrash} {
 		c.count(t, indexID, want[t])
 	}
 }
@@ -200,14 +216,30 @@ func (c *checker) edges() {
 				c.fail("lineage edge %s -> %s touches missing artifact %s", e.Upstream, e.Downstream, id)
 			}
 		}
-		c.indexed(tableEdges, indexDownstream, edgeKey(e.Downstream, e.Upstream), e)
+		if d, ok := c.rows[e.Downstream]; ok && !slices.Contains(d.Upstreams, e.Upstream) {
+			c.fail("lineage edge %s -> %s is missing from its downstream's upstreams", e.Upstream, e.Downstream)
+		}
 		out[e.Upstream] = append(out[e.Upstream], e.Downstream)
 		indeg[e.Downstream]++
 		if _, ok := indeg[e.Upstream]; !ok {
 			indeg[e.Upstream] = 0
 		}
 	}
-	c.count(tableEdges, indexDownstream, len(objs))
+	listed := 0
+	for _, a := range c.rows {
+		listed += len(a.Upstreams)
+		if !slices.IsSorted(a.Upstreams) {
+			c.fail("artifact %s lists its upstreams out of order", a.ID)
+		}
+		for _, u := range a.Upstreams {
+			if o, _ := c.txn.First(tableEdges, indexID, edgeKey(u, a.ID)); o == nil {
+				c.fail("artifact %s lists upstream %s, but no such edge is stored", a.ID, u)
+			}
+		}
+	}
+	if listed != len(objs) {
+		c.fail("artifacts list %d upstreams, but %d lineage edges are stored", listed, len(objs))
+	}
 	// Kahn's algorithm: whatever is never freed sits on a cycle.
 	var ready []string
 	for id, n := range indeg {

@@ -71,18 +71,14 @@ func (w *writeTxn) orphans(gone map[string]bool, rows []*record) ([]*Cleanup, er
 	var out []*Cleanup
 	seen := map[string]bool{}
 	for _, a := range rows {
-		for _, u := range a.StorageURIs {
+		for _, u := range a.uris() {
 			if seen[u] {
 				continue
 			}
 			seen[u] = true
-			it, err := w.Get(tableURIs, indexID+prefix, uriKey(u))
-			if err != nil {
-				return nil, fmt.Errorf("registry: owners of %s: %w", u, err)
-			}
 			kept := false
-			for o := it.Next(); o != nil && !kept; o = it.Next() {
-				kept = !gone[o.(*uriRow).Owner]
+			for _, o := range owners(w.Txn, u) {
+				kept = kept || !gone[o]
 			}
 			if !kept {
 				out = append(out, &Cleanup{URI: u, ArtifactID: a.ID})
@@ -121,12 +117,6 @@ func (w *writeTxn) queue(orphans []*Cleanup) error {
 	return nil
 }
 
-// referenced reports whether any artifact references the storage URI.
-func referenced(txn *memdb.Txn, uri string) bool {
-	o, err := txn.First(tableURIs, indexID+prefix, uriKey(uri))
-	return err == nil && o != nil
-}
-
 // reclaimURIs takes the storage URIs of new or updated artifacts off the
 // pending-cleanup queue: an object that is owned again is no longer an
 // orphan. (A cleaner already running for such a URI cannot be called back;
@@ -136,7 +126,7 @@ func (w *writeTxn) reclaimURIs(rows []*record) error {
 		return nil // nothing pending
 	}
 	for _, a := range rows {
-		for _, u := range a.StorageURIs {
+		for _, u := range a.uris() {
 			o, err := w.First(tableCleanups, indexID, []byte(u))
 			if err != nil {
 				return fmt.Errorf("registry: cleanup lookup: %w", err)
@@ -300,12 +290,12 @@ func carryCleanups(from, to *memdb.Txn, now time.Time, op string) ([]Cleanup, er
 			return nil, fmt.Errorf("registry: reset: %w", err)
 		}
 	}
-	if it, err = from.Get(tableURIs, indexID); err != nil {
-		return nil, fmt.Errorf("registry: reset: %w", err)
+	refs, err := allRefs(from)
+	if err != nil {
+		return nil, err
 	}
 	var queued []Cleanup
-	for o := it.Next(); o != nil; o = it.Next() {
-		u := o.(*uriRow)
+	for _, u := range refs {
 		if c, _ := to.First(tableCleanups, indexID, []byte(u.URI)); c != nil {
 			continue
 		}

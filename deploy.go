@@ -32,11 +32,11 @@ func (r *Registry) deployment(ctx context.Context, id, endpoint string, deploy b
 		if old == nil || old.isDeleted() {
 			return notFound(cid, old, IncludeNonDeleted)
 		}
-		on := slices.Contains(old.Endpoints, endpoint)
+		on := slices.Contains(old.endpoints(), endpoint)
 		switch {
 		case deploy && on:
 			return nil
-		case deploy && len(old.Endpoints) >= MaxListEntries:
+		case deploy && len(old.endpoints()) >= MaxListEntries:
 			return invalid("endpoint", "artifact %s is deployed to %d endpoints already, the most allowed", cid, MaxListEntries)
 		case !deploy && !on:
 			return newError(CodeNotFound, cid, "artifact %s (%s) is not deployed to endpoint %q", cid, old.FQN(), endpoint)
@@ -46,15 +46,12 @@ func (r *Registry) deployment(ctx context.Context, id, endpoint string, deploy b
 		}
 		c := w.touch(old)
 		t := EventDeployed
-		if deploy {
-			c.Endpoints = append(slices.Clone(old.Endpoints), endpoint)
-		} else {
-			c.Endpoints = slices.DeleteFunc(slices.Clone(old.Endpoints), func(e string) bool { return e == endpoint })
-			if len(c.Endpoints) == 0 {
-				c.Endpoints = nil
-			}
+		endpoints := append(slices.Clone(old.endpoints()), endpoint)
+		if !deploy {
+			endpoints = slices.DeleteFunc(slices.Clone(old.endpoints()), func(e string) bool { return e == endpoint })
 			t = EventUndeployed
 		}
+		c.setExtra(endpoints, old.deletedUpstreams())
 		if err := w.replace(old, c); err != nil {
 			return err
 		}

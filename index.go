@@ -32,28 +32,24 @@ import (
 const (
 	tableArtifacts = "artifacts"
 	tableContains  = "contains" // parent, child
-	tableURIs      = "uris"     // storage URI, owning artifact
+	tableURIs      = "uris"     // storage URI references, hashed into buckets (uris.go)
 	tableTrash     = "trash"    // soft-deleted artifacts by deletion time
 	tableEdges     = "edges"    // lineage, upstream to downstream
 	tableTokens    = "tokens"
 	tableCleanups  = "cleanups"
 
 	indexID         = "id"
-	indexName       = "name"       // artifacts: namespace, name, version (unique)
-	indexDownstream = "downstream" // edges: downstream, upstream (unique)
-	indexExpires    = "expires"    // tokens: expiry time
-	indexTarget     = "target"     // tokens: the artifact a request targeted
-	prefix          = "_prefix"    // go-memdb's suffix for a prefix scan
-	nameSep         = byte(0)      // separates the parts of a name key
-	defaultPageSize = 100          // page size when a limit is 0
-	maxPageSize     = 1000         // largest page
+	indexName       = "name"    // artifacts: namespace, name, version (unique)
+	indexExpires    = "expires" // tokens: expiry time
+	indexTarget     = "target"  // tokens: the artifact a request targeted
+	prefix          = "_prefix" // go-memdb's suffix for a prefix scan
+	nameSep         = byte(0)   // separates the parts of a name key
+	defaultPageSize = 100       // page size when a limit is 0
+	maxPageSize     = 1000      // largest page
 )
 
 // containsRow says that Parent contains Child.
 type containsRow struct{ Parent, Child string }
-
-// uriRow says that Owner references the storage object URI.
-type uriRow struct{ URI, Owner string }
 
 // trashRow lists a soft-deleted artifact by the time it was deleted.
 type trashRow struct {
@@ -77,10 +73,7 @@ func newSchema() *memdb.DBSchema {
 			}),
 		}},
 		tableURIs: {Name: tableURIs, Indexes: map[string]*memdb.IndexSchema{
-			indexID: unique(indexID, func(o any) []byte {
-				u := o.(*uriRow)
-				return append(uriKey(u.URI), idKey(u.Owner)...)
-			}),
+			indexID: unique(indexID, func(o any) []byte { return bucketKey(o.(*uriBucket).Bucket) }),
 		}},
 		tableTrash: {Name: tableTrash, Indexes: map[string]*memdb.IndexSchema{
 			indexID: unique(indexID, func(o any) []byte {
@@ -88,17 +81,13 @@ func newSchema() *memdb.DBSchema {
 				return append(timeKey(t.At), idKey(t.ID)...)
 			}),
 		}},
+		// upstream+downstream: a prefix scan by upstream lists downstreams.
+		// The edges into an artifact are listed on its record (Upstreams),
+		// so that an edge costs one index entry, not two.
 		tableEdges: {Name: tableEdges, Indexes: map[string]*memdb.IndexSchema{
-			// upstream+downstream: a prefix scan by upstream lists downstreams.
 			indexID: unique(indexID, func(o any) []byte {
 				e := o.(*Edge)
 				return edgeKey(e.Upstream, e.Downstream)
-			}),
-			// downstream+upstream: a prefix scan by downstream lists upstreams.
-			// Unique because the pair is; go-memdb then appends nothing.
-			indexDownstream: unique(indexDownstream, func(o any) []byte {
-				e := o.(*Edge)
-				return edgeKey(e.Downstream, e.Upstream)
 			}),
 		}},
 		tableTokens: {Name: tableTokens, Indexes: map[string]*memdb.IndexSchema{
@@ -174,8 +163,6 @@ func nameKeyPrefix(namespace, name string) []byte {
 	}
 	return k
 }
-
-func uriKey(uri string) []byte { return append([]byte(uri), nameSep) }
 
 // timeKey orders times as bytes: big-endian nanoseconds with the sign bit
 // flipped, so times before 1970 sort first too.

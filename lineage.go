@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,10 +137,25 @@ func (s *lineageStore) Edge(up, down string) (graph.Edge[string], error) {
 	return graph.Edge[string]{Source: up, Target: down}, nil
 }
 
+// AddEdge stores the edge and lists up among down's upstreams. Lineage is
+// not metadata: the downstream's revision does not change.
 func (s *lineageStore) AddEdge(up, down string, _ graph.Edge[string]) error {
-	e := &Edge{Upstream: up, Downstream: down, CreatedAt: s.w.now, CreatedBy: s.w.principal}
+	d := row(s.w.Txn, down)
+	if d == nil {
+		return graph.ErrVertexNotFound
+	}
+	e := &Edge{Upstream: up, Downstream: d.ID, CreatedAt: s.w.now, CreatedBy: s.w.principal}
+	if u := row(s.w.Txn, up); u != nil {
+		e.Upstream = u.ID // share the stored string
+	}
 	if err := s.w.Insert(tableEdges, e); err != nil {
 		return fmt.Errorf("registry: insert edge: %w", err)
+	}
+	c := copyRecord(d)
+	i, _ := slices.BinarySearch(d.Upstreams, e.Upstream)
+	c.Upstreams = slices.Insert(slices.Clip(slices.Clone(d.Upstreams)), i, e.Upstream)
+	if err := s.w.replace(d, c); err != nil {
+		return err
 	}
 	s.w.emitEdge(EventLinked, e)
 	return nil
@@ -155,6 +171,16 @@ func (s *lineageStore) RemoveEdge(up, down string) error {
 	}
 	if err := s.w.Delete(tableEdges, o); err != nil {
 		return fmt.Errorf("registry: delete edge: %w", err)
+	}
+	if d := row(s.w.Txn, down); d != nil {
+		c := copyRecord(d)
+		c.Upstreams = slices.DeleteFunc(slices.Clone(d.Upstreams), func(u string) bool { return u == up })
+		if len(c.Upstreams) == 0 {
+			c.Upstreams = nil
+		}
+		if err := s.w.replace(d, c); err != nil {
+			return err
+		}
 	}
 	s.w.emitEdge(EventUnlinked, o.(*Edge))
 	return nil
@@ -282,9 +308,20 @@ func downstreamIDs(txn *memdb.Txn, id string) ([]string, error) {
 	return edgeEnds(txn, indexID, id, func(e *Edge) string { return e.Downstream })
 }
 
-// upstreamIDs lists the artifacts id was made from, in key order.
-func upstreamIDs(txn *memdb.Txn, id string) ([]string, error) {
-	return edgeEnds(txn, indexDownstream, id, func(e *Edge) string { return e.Upstream })
+// inEdges lists the edges into a, in the order of its Upstreams.
+func inEdges(txn *memdb.Txn, a *record) ([]*Edge, error) {
+	out := make([]*Edge, 0, len(a.Upstreams))
+	for _, u := range a.Upstreams {
+		o, err := txn.First(tableEdges, indexID, edgeKey(u, a.ID))
+		if err != nil {
+			return nil, fmt.Errorf("registry: edge %s -> %s: %w", u, a.ID, err)
+		}
+		if o == nil {
+			return nil, fmt.Errorf("registry: %s lists upstream %s, but no such edge is stored", a.ID, u)
+		}
+		out = append(out, o.(*Edge))
+	}
+	return out, nil
 }
 
 func edgeEnds(txn *memdb.Txn, index, id string, end func(*Edge) string) ([]string, error) {
@@ -299,8 +336,7 @@ func edgeEnds(txn *memdb.Txn, index, id string, end func(*Edge) string) ([]strin
 	return ids, nil
 }
 
-// edgesOf lists the edges whose upstream (index id) or downstream (index
-// downstream) is id.
+// edgesOf lists the edges out of id (index id).
 func edgesOf(txn *memdb.Txn, index, id string) ([]*Edge, error) {
 	it, err := txn.Get(tableEdges, index+prefix, idKey(id))
 	if err != nil {
@@ -368,12 +404,12 @@ func (r *Registry) Lineage(ctx context.Context, id string, dir Direction, depth 
 	up, down := []string{cid}, []string{cid}
 	for d := 0; d < depth && (len(up) > 0 || len(down) > 0); d++ {
 		if dir != Downstream {
-			if up, err = w.level(up, indexDownstream); err != nil {
+			if up, err = w.level(up, false); err != nil {
 				return LineageGraph{}, err
 			}
 		}
 		if dir != Upstream {
-			if down, err = w.level(down, indexID); err != nil {
+			if down, err = w.level(down, true); err != nil {
 				return LineageGraph{}, err
 			}
 		}
@@ -392,18 +428,24 @@ type walker struct {
 	out    *LineageGraph
 }
 
-// level expands one level from frontier over the edges of index (id for
-// downstream, downstream for upstream) and returns the next frontier.
-func (w *walker) level(frontier []string, index string) ([]string, error) {
+// level expands one level from frontier, downstream or upstream, and
+// returns the next frontier.
+func (w *walker) level(frontier []string, downstream bool) ([]string, error) {
 	var next []string
 	for _, cur := range frontier {
-		edges, err := edgesOf(w.txn, index, cur)
+		var edges []*Edge
+		var err error
+		if downstream {
+			edges, err = edgesOf(w.txn, indexID, cur)
+		} else if a := row(w.txn, cur); a != nil {
+			edges, err = inEdges(w.txn, a)
+		}
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range edges {
 			other := e.Downstream
-			if index == indexDownstream {
+			if !downstream {
 				other = e.Upstream
 			}
 			a := row(w.txn, other)

@@ -262,7 +262,7 @@ func (p *planner) scanLineage(x *item) error {
 	}
 	if p.o.Hard {
 		x.outEdges = out
-		if x.inEdges, err = edgesOf(p.w.Txn, indexDownstream, x.a.ID); err != nil {
+		if x.inEdges, err = inEdges(p.w.Txn, x.a); err != nil {
 			return err
 		}
 	}
@@ -303,7 +303,7 @@ func (p *planner) check(x *item) {
 	if a.isDeployed() {
 		x.fail = newError(CodeDeployed, a.ID,
 			"failed to delete %s %s (%s): it is deployed to %s; undeploy it first (ModelArts.3009)",
-			a.Kind, a.ID, a.FQN(), strings.Join(a.Endpoints, ", "))
+			a.Kind, a.ID, a.FQN(), strings.Join(a.endpoints(), ", "))
 		return
 	}
 	if pp := p.w.r.purgeProtection; pp > 0 && p.o.Hard && a.isDeleted() && p.w.now.Sub(a.del.At) < pp {
@@ -629,7 +629,11 @@ func (p *planner) applyHard() error {
 	changes = changes[:0]
 	for _, id := range ids {
 		c := w.touch(rows[id])
-		c.DeletedUpstreams = append(slices.Clone(c.DeletedUpstreams), lost[id]...)
+		c.setExtra(c.endpoints(), append(slices.Clone(c.deletedUpstreams()), lost[id]...))
+		c.Upstreams = slices.DeleteFunc(slices.Clone(c.Upstreams), func(u string) bool { return slices.Contains(lost[id], u) })
+		if len(c.Upstreams) == 0 {
+			c.Upstreams = nil
+		}
 		changes = append(changes, change{old: rows[id], new: c})
 		w.emit(EventUpdated, c)
 	}

@@ -16,13 +16,49 @@ type record struct {
 	ID, Namespace, Name, Version, Parent string
 	Kind                                 Kind
 	DisplayName, Description, Algorithm  string
-	Tags, Owners, StorageURIs            []string
-	Endpoints, DeletedUpstreams          []string
-	Labels                               []string // key, value, key, value, ... sorted by key
-	Revision                             int64
-	CreatedAt, UpdatedAt                 time.Time
-	UpdatedBy                            string
-	del                                  *deletion // nil while live
+	// lists holds the tags, the owners, the storage URIs and the labels
+	// (key, value, key, value, ... sorted by key) back to back, in one
+	// allocation; the counts say where each list ends.
+	lists                 []string
+	nTags, nOwners, nURIs uint8 // at most MaxListEntries each
+	// Upstreams are the artifacts this one was made from, sorted: the
+	// lineage edges into it. Edges out of it are found through the edges
+	// table's index, so every edge is stored once.
+	Upstreams            []string
+	Revision             int64
+	CreatedAt, UpdatedAt time.Time
+	UpdatedBy            string
+	del                  *deletion // nil while live
+	ext                  *extra    // nil for most artifacts
+}
+
+// extra holds the fields few artifacts have, out of line.
+type extra struct {
+	Endpoints, DeletedUpstreams []string
+}
+
+func (r *record) endpoints() []string {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.Endpoints
+}
+
+func (r *record) deletedUpstreams() []string {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.DeletedUpstreams
+}
+
+// setExtra replaces the out-of-line fields, dropping the block when both
+// are empty.
+func (r *record) setExtra(endpoints, deletedUpstreams []string) {
+	if len(endpoints) == 0 && len(deletedUpstreams) == 0 {
+		r.ext = nil
+		return
+	}
+	r.ext = &extra{Endpoints: endpoints, DeletedUpstreams: deletedUpstreams}
 }
 
 // deletion records the soft delete that took an artifact.
@@ -33,10 +69,29 @@ type deletion struct {
 
 func (r *record) isDeleted() bool { return r.del != nil }
 
+// The lists, each capped so that an append copies.
+func (r *record) tags() []string { return r.lists[:r.nTags:r.nTags] }
+
+func (r *record) owners() []string {
+	i, j := int(r.nTags), int(r.nTags)+int(r.nOwners)
+	return r.lists[i:j:j]
+}
+
+func (r *record) uris() []string {
+	i := int(r.nTags) + int(r.nOwners)
+	j := i + int(r.nURIs)
+	return r.lists[i:j:j]
+}
+
+func (r *record) labels() []string {
+	i := int(r.nTags) + int(r.nOwners) + int(r.nURIs)
+	return r.lists[i:len(r.lists):len(r.lists)]
+}
+
 // FQN returns the fully qualified name.
 func (r *record) FQN() string { return BuildFQN(r.Namespace, r.Name, r.Version) }
 
-func (r *record) isDeployed() bool { return len(r.Endpoints) > 0 }
+func (r *record) isDeployed() bool { return len(r.endpoints()) > 0 }
 
 func (r *record) visible(inc Include) bool {
 	switch inc {
@@ -58,7 +113,8 @@ func (r *record) artifact() Artifact {
 		DisplayName: r.DisplayName, Description: r.Description, Algorithm: r.Algorithm,
 		Deleted: r.del != nil, Revision: r.Revision, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy,
 	}
-	if n := len(r.Tags) + len(r.Owners) + len(r.StorageURIs) + len(r.Endpoints) + len(r.DeletedUpstreams); n > 0 {
+	endpoints, lost := r.endpoints(), r.deletedUpstreams()
+	if n := int(r.nTags) + int(r.nOwners) + int(r.nURIs) + len(endpoints) + len(lost); n > 0 {
 		buf := make([]string, 0, n)
 		take := func(s []string) []string {
 			if len(s) == 0 {
@@ -68,13 +124,13 @@ func (r *record) artifact() Artifact {
 			buf = append(buf, s...)
 			return buf[start:len(buf):len(buf)]
 		}
-		a.Tags, a.Owners, a.StorageURIs = take(r.Tags), take(r.Owners), take(r.StorageURIs)
-		a.Endpoints, a.DeletedUpstreams = take(r.Endpoints), take(r.DeletedUpstreams)
+		a.Tags, a.Owners, a.StorageURIs = take(r.tags()), take(r.owners()), take(r.uris())
+		a.Endpoints, a.DeletedUpstreams = take(endpoints), take(lost)
 	}
-	if len(r.Labels) > 0 {
-		a.Labels = make(map[string]string, len(r.Labels)/2)
-		for i := 0; i < len(r.Labels); i += 2 {
-			a.Labels[r.Labels[i]] = r.Labels[i+1]
+	if labels := r.labels(); len(labels) > 0 {
+		a.Labels = make(map[string]string, len(labels)/2)
+		for i := 0; i < len(labels); i += 2 {
+			a.Labels[labels[i]] = labels[i+1]
 		}
 	}
 	if d := r.del; d != nil {
@@ -83,43 +139,39 @@ func (r *record) artifact() Artifact {
 	return a
 }
 
-// flatLabels returns labels as a key-sorted key/value list.
-func flatLabels(m map[string]string) []string {
-	if len(m) == 0 {
-		return nil
-	}
+// appendLabels appends labels to out as a key-sorted key/value list.
+func appendLabels(out []string, m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]string, 0, 2*len(m))
 	for _, k := range keys {
 		out = append(out, k, m[k])
 	}
 	return out
 }
 
-// setMetadata copies the metadata fields of a into r, with r's own slices.
+// setMetadata copies the metadata fields of a into r, with r's own lists.
+// The lists must have been validated (at most MaxListEntries each).
 func (r *record) setMetadata(a *Artifact) {
 	r.DisplayName, r.Description, r.Algorithm = a.DisplayName, a.Description, a.Algorithm
-	r.Tags, r.Owners, r.StorageURIs = clip0(a.Tags), clip0(a.Owners), clip0(a.StorageURIs)
-	r.Labels = flatLabels(a.Labels)
-}
-
-// clip0 copies a list, keeping nil for an empty one.
-func clip0(s []string) []string {
-	if len(s) == 0 {
-		return nil
+	r.lists = nil
+	if n := len(a.Tags) + len(a.Owners) + len(a.StorageURIs) + 2*len(a.Labels); n > 0 {
+		r.lists = make([]string, 0, n)
+		r.lists = append(r.lists, a.Tags...)
+		r.lists = append(r.lists, a.Owners...)
+		r.lists = append(r.lists, a.StorageURIs...)
+		r.lists = appendLabels(r.lists, a.Labels)
 	}
-	return slices.Clone(s)
+	r.nTags, r.nOwners, r.nURIs = uint8(len(a.Tags)), uint8(len(a.Owners)), uint8(len(a.StorageURIs))
 }
 
 // sameMetadata reports whether a carries r's metadata already.
 func (r *record) sameMetadata(a *Artifact) bool {
 	return a.DisplayName == r.DisplayName && a.Description == r.Description && a.Algorithm == r.Algorithm &&
-		slices.Equal(a.Tags, r.Tags) && slices.Equal(a.Owners, r.Owners) &&
-		slices.Equal(a.StorageURIs, r.StorageURIs) && slices.Equal(flatLabels(a.Labels), r.Labels)
+		slices.Equal(a.Tags, r.tags()) && slices.Equal(a.Owners, r.owners()) &&
+		slices.Equal(a.StorageURIs, r.uris()) && slices.Equal(appendLabels(nil, a.Labels), r.labels())
 }
 
 // copyRecord returns a shallow copy of a stored record, for building its

@@ -341,8 +341,9 @@ func (w *writeTxn) replaceAll(changes []change) error {
 		obj any
 		del bool
 	}
-	var ops [5][]op // artifacts, contains, uris, trash, in that order
-	tables := [5]string{tableArtifacts, tableContains, tableURIs, tableTrash}
+	var ops [3][]op // artifacts, contains, trash, in that order
+	tables := [3]string{tableArtifacts, tableContains, tableTrash}
+	var addRefs, removeRefs []uriRef
 	for _, c := range changes {
 		old, new := c.old, c.new
 		id := w.idOf(old, new)
@@ -361,31 +362,34 @@ func (w *writeTxn) replaceAll(changes []change) error {
 		var before, after []string
 		var delBefore, delAfter *deletion
 		if old != nil {
-			before, delBefore = old.StorageURIs, old.del
+			before, delBefore = old.uris(), old.del
 		}
 		if new != nil {
-			after, delAfter = new.StorageURIs, new.del
+			after, delAfter = new.uris(), new.del
 		}
 		for _, u := range before {
 			if !slices.Contains(after, u) {
-				ops[2] = append(ops[2], op{append(uriKey(u), key...), &uriRow{URI: u, Owner: id}, true})
+				removeRefs = append(removeRefs, uriRef{URI: u, Owner: id})
 			}
 		}
 		for _, u := range after {
 			if !slices.Contains(before, u) {
-				ops[2] = append(ops[2], op{append(uriKey(u), key...), &uriRow{URI: u, Owner: id}, false})
+				addRefs = append(addRefs, uriRef{URI: u, Owner: id})
 			}
 		}
 		if delBefore != delAfter {
 			if delBefore != nil {
-				ops[3] = append(ops[3], op{append(timeKey(delBefore.At), key...), &trashRow{At: delBefore.At, ID: id}, true})
+				ops[2] = append(ops[2], op{append(timeKey(delBefore.At), key...), &trashRow{At: delBefore.At, ID: id}, true})
 			}
 			if delAfter != nil {
-				ops[3] = append(ops[3], op{append(timeKey(delAfter.At), key...), &trashRow{At: delAfter.At, ID: id}, false})
+				ops[2] = append(ops[2], op{append(timeKey(delAfter.At), key...), &trashRow{At: delAfter.At, ID: id}, false})
 			}
 		}
 	}
-	for t, list := range ops[:4] {
+	if err := w.changeRefs(addRefs, removeRefs); err != nil {
+		return err
+	}
+	for t, list := range ops {
 		if len(list) > 1 {
 			// Deletes first, so that a key deleted and re-inserted (a trash
 			// entry moved within one call) ends up present.
@@ -627,7 +631,7 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 		if err := w.replace(old, c); err != nil {
 			return err
 		}
-		if err := w.queueCleanups(old.ID, droppedURIs(old.StorageURIs, c.StorageURIs)); err != nil {
+		if err := w.queueCleanups(old.ID, droppedURIs(old.uris(), c.uris())); err != nil {
 			return err
 		}
 		w.emit(EventUpdated, c)

@@ -1,0 +1,158 @@
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/go-memdb"
+)
+
+// The storage-URI table answers one question: which artifacts reference a
+// URI (so that a hard delete cleans only objects nobody else uses). A row per
+// reference would cost a radix leaf each, about 380 bytes with go-memdb's
+// per-node channels, for every URI of every artifact. Instead the URIs are
+// hashed into 65,536 buckets, one row each, holding their references in
+// order; a lookup reads one small row, and a million URIs cost about 32
+// bytes each plus 30 MB of buckets. Bucket keys are four nibbles, so that no
+// radix node on their paths is wider than 16 edges (a write copies every
+// node on its path, edges included).
+
+const uriBucketCount = 1 << 16
+
+// uriBucket is one row of the URI table.
+type uriBucket struct {
+	Bucket uint16
+	Refs   []uriRef // sorted by URI, then Owner
+}
+
+// uriRef says that Owner references the storage object URI.
+type uriRef struct{ URI, Owner string }
+
+func compareRefs(a, b uriRef) int {
+	if c := strings.Compare(a.URI, b.URI); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Owner, b.Owner)
+}
+
+// uriBucketOf hashes a URI (FNV-1a, folded to 16 bits).
+func uriBucketOf(uri string) uint16 {
+	h := uint32(2166136261)
+	for i := 0; i < len(uri); i++ {
+		h ^= uint32(uri[i])
+		h *= 16777619
+	}
+	return uint16(h ^ h>>16)
+}
+
+func bucketKey(b uint16) []byte {
+	return []byte{byte(b >> 12), byte(b >> 8 & 0xf), byte(b >> 4 & 0xf), byte(b & 0xf)}
+}
+
+func loadBucket(txn *memdb.Txn, b uint16) *uriBucket {
+	o, err := txn.First(tableURIs, indexID, bucketKey(b))
+	if err != nil || o == nil {
+		return nil
+	}
+	return o.(*uriBucket)
+}
+
+// owners lists the artifacts that reference uri.
+func owners(txn *memdb.Txn, uri string) []string {
+	bk := loadBucket(txn, uriBucketOf(uri))
+	if bk == nil {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(bk.Refs, uriRef{URI: uri}, compareRefs)
+	var out []string
+	for ; i < len(bk.Refs) && bk.Refs[i].URI == uri; i++ {
+		out = append(out, bk.Refs[i].Owner)
+	}
+	return out
+}
+
+// referenced reports whether any artifact references the storage URI.
+func referenced(txn *memdb.Txn, uri string) bool { return len(owners(txn, uri)) > 0 }
+
+// changeRefs adds and removes references, one row write per bucket
+// touched, in key order; it reads every bucket it needs before it writes
+// any (see replaceAll).
+func (w *writeTxn) changeRefs(add, remove []uriRef) error {
+	if len(add) == 0 && len(remove) == 0 {
+		return nil
+	}
+	type delta struct{ add, remove []uriRef }
+	deltas := map[uint16]*delta{}
+	at := func(u string) *delta {
+		b := uriBucketOf(u)
+		d := deltas[b]
+		if d == nil {
+			d = &delta{}
+			deltas[b] = d
+		}
+		return d
+	}
+	for _, r := range add {
+		d := at(r.URI)
+		d.add = append(d.add, r)
+	}
+	for _, r := range remove {
+		d := at(r.URI)
+		d.remove = append(d.remove, r)
+	}
+	buckets := make([]uint16, 0, len(deltas))
+	for b := range deltas {
+		buckets = append(buckets, b)
+	}
+	slices.Sort(buckets)
+	olds := make([]*uriBucket, len(buckets))
+	for i, b := range buckets {
+		olds[i] = loadBucket(w.Txn, b)
+	}
+	for i, b := range buckets {
+		d, old := deltas[b], olds[i]
+		var refs []uriRef
+		if old != nil {
+			refs = slices.Clone(old.Refs)
+		}
+		for _, r := range d.remove {
+			j, found := slices.BinarySearchFunc(refs, r, compareRefs)
+			if !found {
+				return fmt.Errorf("registry: %s does not reference %s", r.Owner, r.URI)
+			}
+			refs = slices.Delete(refs, j, j+1)
+		}
+		for _, r := range d.add {
+			j, found := slices.BinarySearchFunc(refs, r, compareRefs)
+			if found {
+				return fmt.Errorf("registry: %s references %s already", r.Owner, r.URI)
+			}
+			refs = slices.Insert(refs, j, r)
+		}
+		var err error
+		switch {
+		case len(refs) > 0:
+			err = w.Insert(tableURIs, &uriBucket{Bucket: b, Refs: slices.Clip(refs)})
+		case old != nil:
+			err = w.Delete(tableURIs, old)
+		}
+		if err != nil {
+			return fmt.Errorf("registry: storage URI bucket %d: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// allRefs lists every reference, bucket by bucket.
+func allRefs(txn *memdb.Txn) ([]uriRef, error) {
+	it, err := txn.Get(tableURIs, indexID)
+	if err != nil {
+		return nil, fmt.Errorf("registry: storage URIs: %w", err)
+	}
+	var out []uriRef
+	for o := it.Next(); o != nil; o = it.Next() {
+		out = append(out, o.(*uriBucket).Refs...)
+	}
+	return out, nil
+}
