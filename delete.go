@@ -26,6 +26,7 @@ const (
 	Cascade
 )
 
+// String names the policy as the docs do: restrict, detach, cascade.
 func (p LineagePolicy) String() string {
 	switch p {
 	case Restrict:
