@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dominikbraun/graph"
 	"github.com/hashicorp/go-memdb"
@@ -131,4 +132,91 @@ func benchPlan(n int) *planner {
 	}
 	p.roots = p.items[:1]
 	return p
+}
+
+// BenchmarkMemdbFloor performs, on a bare go-memdb database with the
+// registry's schema and a 10k-artifact world, exactly the tree operations
+// a single Register and a single hard delete make (no validation, no
+// planner, no events): what go-memdb itself costs, which no change to the
+// registry's own code can go below.
+func BenchmarkMemdbFloor(b *testing.B) {
+	const n = 10000
+	db, err := memdb.NewMemDB(newSchema())
+	if err != nil {
+		b.Fatal(err)
+	}
+	db = db.Snapshot()
+	recs := make([]*record, n)
+	txn := db.Txn(true)
+	w := &writeTxn{Txn: txn}
+	for i := range recs {
+		recs[i] = &record{ID: newID(), Kind: KindModel, Namespace: "svc", Name: fmt.Sprint("m", i), Revision: 1}
+		recs[i].setMetadata(&Artifact{StorageURIs: []string{fmt.Sprintf("s3://b/%d.zip", i)}})
+	}
+	if err := w.replaceAll(changesOf(recs, nil)); err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i < n; i++ {
+		if err := txn.Insert(tableEdges, &Edge{Upstream: recs[i-1].ID, Downstream: recs[i].ID}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	txn.Commit()
+	b.Run("register", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			a := &record{ID: newID(), Kind: KindModel, Namespace: "svc", Name: fmt.Sprint("new", i), Revision: 1}
+			a.setMetadata(&Artifact{StorageURIs: []string{fmt.Sprintf("s3://b/new/%d.zip", i)}})
+			txn := db.Txn(true)
+			w := &writeTxn{Txn: txn}
+			if err := w.replaceAll([]change{{new: a}}); err != nil {
+				b.Fatal(err)
+			}
+			txn.Commit()
+		}
+	})
+	b.Run("hardDelete", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			a := recs[1+i%(n-1)]
+			e, _ := db.Txn(false).First(tableEdges, indexID, edgeKey(recs[i%(n-1)].ID, a.ID))
+			txn := db.Txn(true)
+			w := &writeTxn{Txn: txn, op: "op", now: time.Now()}
+			if err := w.replaceAll([]change{{old: a}}); err != nil {
+				b.Fatal(err)
+			}
+			if e != nil {
+				if err := txn.Delete(tableEdges, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.queue([]*Cleanup{{URI: a.uris()[0], ArtifactID: a.ID}}); err != nil {
+				b.Fatal(err)
+			}
+			txn.Commit()
+			b.StopTimer() // put it back, with its edge
+			txn = db.Txn(true)
+			w = &writeTxn{Txn: txn}
+			if err := w.replaceAll([]change{{new: a}}); err != nil {
+				b.Fatal(err)
+			}
+			if e != nil {
+				_ = txn.Insert(tableEdges, e)
+			}
+			if c, _ := txn.First(tableCleanups, indexID, []byte(a.uris()[0])); c != nil {
+				_ = txn.Delete(tableCleanups, c)
+			}
+			txn.Commit()
+			b.StartTimer()
+		}
+	})
+}
+
+func changesOf(news []*record, olds []*record) []change {
+	out := make([]change, 0, len(news)+len(olds))
+	for _, a := range news {
+		out = append(out, change{new: a})
+	}
+	for _, a := range olds {
+		out = append(out, change{old: a})
+	}
+	return out
 }
