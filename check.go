@@ -175,7 +175,7 @@ func (c *checker) sideTables() {
 	refs := 0
 	for _, o := range c.entries(tableURIs, indexID) {
 		bk := o.(*uriBucket)
-		if len(bk.Refs) == 0 || !slices.IsSortedFunc(bk.Refs, compareRefs) {
+		if len(bk.Refs) == 0 && len(bk.Pending) == 0 || !slices.IsSortedFunc(bk.Refs, compareRefs) {
 			c.fail("storage URI bucket %d is empty or out of order", bk.Bucket)
 		}
 		for i, r := range bk.Refs {
@@ -304,14 +304,24 @@ func (c *checker) indexedMulti(table, index string, key []byte, obj any) {
 }
 
 func (c *checker) cleanups() {
-	objs := c.entries(tableCleanups, indexID)
-	for _, o := range objs {
-		cl := o.(*Cleanup)
-		if referenced(c.txn, cl.URI) {
-			c.fail("pending cleanup of %s would remove an object an artifact still references", cl.URI)
+	for _, o := range c.entries(tableURIs, indexID) {
+		bk := o.(*uriBucket)
+		if !slices.IsSortedFunc(bk.Pending, comparePending) {
+			c.fail("pending cleanups of bucket %d are out of order", bk.Bucket)
 		}
-		if cl.URI == "" || cl.QueuedAt.IsZero() || cl.Operation == "" {
-			c.fail("pending cleanup %q does not record what queued it", cl.URI)
+		for i, cl := range bk.Pending {
+			if uriBucketOf(cl.URI) != bk.Bucket {
+				c.fail("pending cleanup of %s sits in bucket %d, not its own", cl.URI, bk.Bucket)
+			}
+			if i > 0 && bk.Pending[i-1].URI == cl.URI {
+				c.fail("cleanup of %s is pending twice", cl.URI)
+			}
+			if referenced(c.txn, cl.URI) {
+				c.fail("pending cleanup of %s would remove an object an artifact still references", cl.URI)
+			}
+			if cl.URI == "" || cl.QueuedAt.IsZero() || cl.Operation == "" {
+				c.fail("pending cleanup %q does not record what queued it", cl.URI)
+			}
 		}
 	}
 }

@@ -49,99 +49,6 @@ type Cleanup struct {
 	LastError   string    `json:"lastError,omitempty"`
 }
 
-// queueCleanups records, in the write transaction, the storage URIs that
-// lost their owner: each goes to the pending-cleanup table unless another
-// artifact still references it. Call it after the owner's change is stored,
-// so that the reference check sees it.
-func (w *writeTxn) queueCleanups(owner string, uris []string) error {
-	var orphans []*Cleanup
-	for _, u := range uris {
-		if !referenced(w.Txn, u) {
-			orphans = append(orphans, &Cleanup{URI: u, ArtifactID: owner})
-		}
-	}
-	return w.queue(orphans)
-}
-
-// orphans returns the storage URIs of the records a hard delete is about to
-// remove that no artifact outside gone references. Call it before the
-// delete writes anything, so that its reads do not make go-memdb copy the
-// URI index again.
-func (w *writeTxn) orphans(gone map[string]bool, rows []*record) ([]*Cleanup, error) {
-	var out []*Cleanup
-	seen := map[string]bool{}
-	for _, a := range rows {
-		for _, u := range a.uris() {
-			if seen[u] {
-				continue
-			}
-			seen[u] = true
-			kept := false
-			for _, o := range owners(w.Txn, u) {
-				kept = kept || !gone[o]
-			}
-			if !kept {
-				out = append(out, &Cleanup{URI: u, ArtifactID: a.ID})
-			}
-		}
-	}
-	return out, nil
-}
-
-// queue adds orphaned URIs to the pending-cleanup table, skipping those
-// queued already, and remembers them for the cleaner.
-func (w *writeTxn) queue(orphans []*Cleanup) error {
-	if len(orphans) == 0 {
-		return nil
-	}
-	o, _ := w.First(tableCleanups, indexID)
-	queueEmpty := o == nil
-	fresh := orphans[:0]
-	for _, c := range orphans {
-		if !queueEmpty {
-			if o, _ := w.First(tableCleanups, indexID, []byte(c.URI)); o != nil {
-				continue // already queued
-			}
-		}
-		c.Operation, c.QueuedAt = w.op, w.now
-		fresh = append(fresh, c)
-	}
-	// In key order, for the reason replaceAll gives.
-	slices.SortFunc(fresh, func(a, b *Cleanup) int { return strings.Compare(a.URI, b.URI) })
-	for _, c := range fresh {
-		if err := w.Insert(tableCleanups, c); err != nil {
-			return fmt.Errorf("registry: queue cleanup: %w", err)
-		}
-		w.cleanups = append(w.cleanups, *c)
-	}
-	return nil
-}
-
-// reclaimURIs takes the storage URIs of new or updated artifacts off the
-// pending-cleanup queue: an object that is owned again is no longer an
-// orphan. (A cleaner already running for such a URI cannot be called back;
-// do not reuse a URI while its cleanup is in flight.)
-func (w *writeTxn) reclaimURIs(rows []*record) error {
-	if o, _ := w.First(tableCleanups, indexID); o == nil {
-		return nil // nothing pending
-	}
-	for _, a := range rows {
-		for _, u := range a.uris() {
-			o, err := w.First(tableCleanups, indexID, []byte(u))
-			if err != nil {
-				return fmt.Errorf("registry: cleanup lookup: %w", err)
-			}
-			if o == nil {
-				continue
-			}
-			if err := w.Delete(tableCleanups, o); err != nil {
-				return fmt.Errorf("registry: reclaim %s: %w", u, err)
-			}
-		}
-	}
-	return nil
-}
-
 // runCleanups hands queued URIs to the cleaner and records the outcome:
 // a cleaned URI leaves the pending table, a failed one stays with its
 // attempt count and error. It must run without the registry lock.
@@ -166,26 +73,53 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 	st := r.state.Load()
 	txn := st.db.Txn(true)
 	defer txn.Abort()
-	for _, o := range results {
-		cur, _ := txn.First(tableCleanups, indexID, []byte(o.uri))
-		if cur == nil {
-			continue // Reset or a concurrent retry already settled it
+	byBucket := map[uint16][]int{}
+	for i, o := range results {
+		b := uriBucketOf(o.uri)
+		byBucket[b] = append(byBucket[b], i)
+	}
+	buckets := make([]uint16, 0, len(byBucket))
+	for b := range byBucket {
+		buckets = append(buckets, b)
+	}
+	slices.Sort(buckets)
+	for _, b := range buckets {
+		idx := byBucket[b]
+		old := loadBucket(txn, b)
+		if old == nil {
+			continue // Reset or a concurrent retry already settled them
 		}
-		if o.err == nil {
-			if err := txn.Delete(tableCleanups, cur); err != nil {
+		next := &uriBucket{Bucket: b, Refs: old.Refs, Pending: slices.Clone(old.Pending)}
+		for _, i := range idx {
+			o := results[i]
+			k, queued := slices.BinarySearchFunc(next.Pending, &Cleanup{URI: o.uri}, comparePending)
+			if !queued {
+				continue // reclaimed by a new reference, or settled already
+			}
+			if o.err == nil {
+				next.Pending = slices.Delete(next.Pending, k, k+1)
+				rep.Cleaned = append(rep.Cleaned, o.uri)
 				continue
 			}
-			rep.Cleaned = append(rep.Cleaned, o.uri)
-			continue
-		}
-		c := *cur.(*Cleanup)
-		c.Attempts++
-		c.LastAttempt = now
-		c.LastError = o.err.Error()
-		if err := txn.Insert(tableCleanups, &c); err == nil {
+			c := *next.Pending[k]
+			c.Attempts++
+			c.LastAttempt = now
+			c.LastError = o.err.Error()
+			next.Pending[k] = &c
 			rep.Failed = append(rep.Failed, c)
 		}
+		var err error
+		if len(next.Refs) == 0 && len(next.Pending) == 0 {
+			err = txn.Delete(tableURIs, old)
+		} else {
+			err = txn.Insert(tableURIs, next)
+		}
+		if err != nil {
+			return rep // leave them pending, as they were
+		}
 	}
+	slices.Sort(rep.Cleaned)
+	slices.SortFunc(rep.Failed, func(a, b Cleanup) int { return strings.Compare(a.URI, b.URI) })
 	txn.Commit()
 	r.setDB(st.db, st.tokens)
 	return rep
@@ -246,15 +180,11 @@ func (r *Registry) PendingCleanups(ctx context.Context) ([]Cleanup, error) {
 			return nil, err
 		}
 	}
-	it, err := r.snapshot().Get(tableCleanups, indexID)
-	if err != nil {
-		return nil, fmt.Errorf("registry: pending cleanups: %w", err)
+	out, err := pendingCleanups(r.snapshot())
+	if out == nil && err == nil {
+		out = []Cleanup{}
 	}
-	var out []Cleanup
-	for o := it.Next(); o != nil; o = it.Next() {
-		out = append(out, *o.(*Cleanup))
-	}
-	return out, nil
+	return out, err
 }
 
 // RetryCleanups hands every pending URI to the cleaner again and reports
@@ -278,32 +208,29 @@ func (r *Registry) RetryCleanups(ctx context.Context) (CleanupReport, error) {
 	return r.runCleanups(ctx, pending), nil
 }
 
-// carryCleanups fills the fresh database of a Reset: the pending-cleanup
-// queue of from, plus the storage URIs of every artifact from holds.
+// carryCleanups fills the fresh database of a Reset: what from had pending,
+// and every storage URI from's artifacts referenced, all pending now.
 func carryCleanups(from, to *memdb.Txn, now time.Time, op string) ([]Cleanup, error) {
-	it, err := from.Get(tableCleanups, indexID)
+	it, err := from.Get(tableURIs, indexID)
 	if err != nil {
 		return nil, fmt.Errorf("registry: reset: %w", err)
 	}
-	for o := it.Next(); o != nil; o = it.Next() {
-		if err := to.Insert(tableCleanups, o); err != nil {
-			return nil, fmt.Errorf("registry: reset: %w", err)
-		}
-	}
-	refs, err := allRefs(from)
-	if err != nil {
-		return nil, err
-	}
 	var queued []Cleanup
-	for _, u := range refs {
-		if c, _ := to.First(tableCleanups, indexID, []byte(u.URI)); c != nil {
-			continue
+	for o := it.Next(); o != nil; o = it.Next() {
+		old := o.(*uriBucket)
+		next := &uriBucket{Bucket: old.Bucket, Pending: slices.Clone(old.Pending)}
+		for _, r := range old.Refs {
+			k, queuedAlready := slices.BinarySearchFunc(next.Pending, &Cleanup{URI: r.URI}, comparePending)
+			if queuedAlready {
+				continue
+			}
+			c := &Cleanup{URI: r.URI, ArtifactID: r.Owner, Operation: op, QueuedAt: now}
+			next.Pending = slices.Insert(next.Pending, k, c)
+			queued = append(queued, *c)
 		}
-		c := &Cleanup{URI: u.URI, ArtifactID: u.Owner, Operation: op, QueuedAt: now}
-		if err := to.Insert(tableCleanups, c); err != nil {
+		if err := to.Insert(tableURIs, next); err != nil {
 			return nil, fmt.Errorf("registry: reset: %w", err)
 		}
-		queued = append(queued, *c)
 	}
 	return queued, nil
 }

@@ -32,11 +32,10 @@ import (
 const (
 	tableArtifacts = "artifacts"
 	tableContains  = "contains" // parent, child
-	tableURIs      = "uris"     // storage URI references, hashed into buckets (uris.go)
+	tableURIs      = "uris"     // storage URI references and pending cleanups, hashed into buckets (uris.go)
 	tableTrash     = "trash"    // soft-deleted artifacts by deletion time
 	tableEdges     = "edges"    // lineage, upstream to downstream
 	tableTokens    = "tokens"
-	tableCleanups  = "cleanups"
 
 	indexID         = "id"
 	indexName       = "name"    // artifacts: namespace, name, version (unique)
@@ -94,9 +93,6 @@ func newSchema() *memdb.DBSchema {
 			indexID:      unique(indexID, func(o any) []byte { return []byte(o.(*tokenRow).Token) }),
 			indexExpires: multiple(indexExpires, func(o any) []byte { return timeKey(o.(*tokenRow).Expires) }),
 			indexTarget:  multiple(indexTarget, func(o any) []byte { return idKey(o.(*tokenRow).Target) }),
-		}},
-		tableCleanups: {Name: tableCleanups, Indexes: map[string]*memdb.IndexSchema{
-			indexID: unique(indexID, func(o any) []byte { return []byte(o.(*Cleanup).URI) }),
 		}},
 	}}
 }

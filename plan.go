@@ -585,23 +585,17 @@ func (p *planner) apply() error {
 func (p *planner) applyHard() error {
 	w := p.w
 	var gone []string
-	var goneRows []*record
 	var changes []change
-	goneSet := make(map[string]bool, len(p.order))
 	for _, x := range p.order {
 		if x.fail != nil {
 			continue
 		}
 		changes = append(changes, change{old: x.a})
 		gone = append(gone, x.a.ID)
-		goneRows = append(goneRows, x.a)
-		goneSet[x.a.ID] = true
 		w.emit(EventDeleted, x.a)
 	}
-	orphans, err := w.orphans(goneSet, goneRows)
-	if err != nil {
-		return err
-	}
+	// Storage URIs that lose their last reference become pending cleanups
+	// in the same writes.
 	if err := w.replaceAll(changes); err != nil {
 		return err
 	}
@@ -643,7 +637,7 @@ func (p *planner) applyHard() error {
 	if err := w.dropTokens(gone); err != nil {
 		return err
 	}
-	return w.queue(orphans)
+	return nil
 }
 
 // compareVersions orders versions naturally: runs of digits compare as

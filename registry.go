@@ -556,9 +556,6 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 		ids[a.ID] = a
 		names[key] = struct{}{}
 	}
-	if err := w.reclaimURIs(rows); err != nil {
-		return err
-	}
 	for _, a := range rows {
 		a.CreatedAt, a.UpdatedAt, a.UpdatedBy = w.now, w.now, w.principal
 		if err := w.replace(nil, a); err != nil {
@@ -625,13 +622,9 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 		}
 		c := w.touch(old)
 		c.setMetadata(&a)
-		if err := w.reclaimURIs([]*record{c}); err != nil {
-			return err
-		}
+		// URIs the update drops become pending cleanups, unless another
+		// artifact references them; URIs it adds are taken off the queue.
 		if err := w.replace(old, c); err != nil {
-			return err
-		}
-		if err := w.queueCleanups(old.ID, droppedURIs(old.uris(), c.uris())); err != nil {
 			return err
 		}
 		w.emit(EventUpdated, c)
@@ -663,16 +656,6 @@ func checkImmutable(a *Artifact, old *record) error {
 		}
 	}
 	return nil
-}
-
-func droppedURIs(old, new []string) []string {
-	var out []string
-	for _, u := range old {
-		if !slices.Contains(new, u) {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 // notFound explains why id is not visible: it does not exist, or it exists

@@ -20,11 +20,17 @@ import (
 
 const uriBucketCount = 1 << 16
 
-// uriBucket is one row of the URI table.
+// uriBucket is one row of the URI table: every reference to the URIs that
+// hash to the bucket, and those of its URIs that no artifact references any
+// more and whose objects wait for the cleaner. A URI is referenced or
+// pending, never both.
 type uriBucket struct {
-	Bucket uint16
-	Refs   []uriRef // sorted by URI, then Owner
+	Bucket  uint16
+	Refs    []uriRef   // sorted by URI, then Owner
+	Pending []*Cleanup // sorted by URI
 }
+
+func comparePending(a, b *Cleanup) int { return strings.Compare(a.URI, b.URI) }
 
 // uriRef says that Owner references the storage object URI.
 type uriRef struct{ URI, Owner string }
@@ -77,7 +83,10 @@ func referenced(txn *memdb.Txn, uri string) bool { return len(owners(txn, uri)) 
 
 // changeRefs adds and removes references, one row write per bucket
 // touched, in key order; it reads every bucket it needs before it writes
-// any (see replaceAll).
+// any (see replaceAll). A URI whose last reference goes becomes pending in
+// the same row, and is handed to the cleaner once the transaction commits;
+// a pending URI that is referenced again is taken off (its object is owned
+// again, no longer an orphan).
 func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 	if len(add) == 0 && len(remove) == 0 {
 		return nil
@@ -111,37 +120,83 @@ func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 		olds[i] = loadBucket(w.Txn, b)
 	}
 	for i, b := range buckets {
-		d, old := deltas[b], olds[i]
-		var refs []uriRef
-		if old != nil {
-			refs = slices.Clone(old.Refs)
+		next, err := w.changeBucket(b, olds[i], deltas[b].add, deltas[b].remove)
+		if err != nil {
+			return err
 		}
-		for _, r := range d.remove {
-			j, found := slices.BinarySearchFunc(refs, r, compareRefs)
-			if !found {
-				return fmt.Errorf("registry: %s does not reference %s", r.Owner, r.URI)
-			}
-			refs = slices.Delete(refs, j, j+1)
-		}
-		for _, r := range d.add {
-			j, found := slices.BinarySearchFunc(refs, r, compareRefs)
-			if found {
-				return fmt.Errorf("registry: %s references %s already", r.Owner, r.URI)
-			}
-			refs = slices.Insert(refs, j, r)
-		}
-		var err error
 		switch {
-		case len(refs) > 0:
-			err = w.Insert(tableURIs, &uriBucket{Bucket: b, Refs: slices.Clip(refs)})
-		case old != nil:
-			err = w.Delete(tableURIs, old)
+		case next != nil:
+			err = w.Insert(tableURIs, next)
+		case olds[i] != nil:
+			err = w.Delete(tableURIs, olds[i])
 		}
 		if err != nil {
 			return fmt.Errorf("registry: storage URI bucket %d: %w", b, err)
 		}
 	}
 	return nil
+}
+
+// changeBucket returns the next version of a bucket (nil when it is left
+// empty), with the references changed and the pending list brought in
+// line with them.
+func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) (*uriBucket, error) {
+	var refs []uriRef
+	var pending []*Cleanup
+	if old != nil {
+		refs, pending = slices.Clone(old.Refs), slices.Clone(old.Pending)
+	}
+	lost := map[string]string{} // URI -> the owner that dropped it last
+	for _, r := range remove {
+		j, found := slices.BinarySearchFunc(refs, r, compareRefs)
+		if !found {
+			return nil, fmt.Errorf("registry: %s does not reference %s", r.Owner, r.URI)
+		}
+		refs = slices.Delete(refs, j, j+1)
+		lost[r.URI] = r.Owner
+	}
+	for _, r := range add {
+		j, found := slices.BinarySearchFunc(refs, r, compareRefs)
+		if found {
+			return nil, fmt.Errorf("registry: %s references %s already", r.Owner, r.URI)
+		}
+		refs = slices.Insert(refs, j, r)
+		if k, queued := slices.BinarySearchFunc(pending, &Cleanup{URI: r.URI}, comparePending); queued {
+			pending = slices.Delete(pending, k, k+1) // owned again
+		}
+	}
+	for uri, owner := range lost {
+		if i, _ := slices.BinarySearchFunc(refs, uriRef{URI: uri}, compareRefs); i < len(refs) && refs[i].URI == uri {
+			continue // still referenced
+		}
+		k, queued := slices.BinarySearchFunc(pending, &Cleanup{URI: uri}, comparePending)
+		if queued {
+			continue
+		}
+		c := &Cleanup{URI: uri, ArtifactID: owner, Operation: w.op, QueuedAt: w.now}
+		pending = slices.Insert(pending, k, c)
+		w.cleanups = append(w.cleanups, *c)
+	}
+	if len(refs) == 0 && len(pending) == 0 {
+		return nil, nil
+	}
+	return &uriBucket{Bucket: b, Refs: slices.Clip(refs), Pending: slices.Clip(pending)}, nil
+}
+
+// pendingCleanups lists every pending cleanup, in URI order.
+func pendingCleanups(txn *memdb.Txn) ([]Cleanup, error) {
+	it, err := txn.Get(tableURIs, indexID)
+	if err != nil {
+		return nil, fmt.Errorf("registry: storage URIs: %w", err)
+	}
+	var out []Cleanup
+	for o := it.Next(); o != nil; o = it.Next() {
+		for _, c := range o.(*uriBucket).Pending {
+			out = append(out, *c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Cleanup) int { return strings.Compare(a.URI, b.URI) })
+	return out, nil
 }
 
 // allRefs lists every reference, bucket by bucket.
