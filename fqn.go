@@ -43,23 +43,23 @@ func ParseFQN(fqn string) (namespace, name, version string, err error) {
 	if fqn == "" {
 		return "", "", "", invalid("fqn", "FQN is empty")
 	}
-	var parts []string
-	var starts []int // byte offset of each part's first character
-	i := 0
+	// Fixed arrays, not slices: a lookup by FQN allocates nothing to parse.
+	var parts [3]string
+	var starts [3]int // byte offset of each part's first character
+	n, i := 0, 0
 	for {
-		if len(parts) == 3 {
+		if n == 3 {
 			return "", "", "", fqnError(fqn, i-1, "more than three parts (namespace.name.version); quote a part that contains '.'")
 		}
 		part, next, perr := scanFQNPart(fqn, i)
 		if perr != nil {
 			return "", "", "", perr
 		}
-		parts = append(parts, part)
+		parts[n], starts[n] = part, i
 		if fqn[i] == '"' {
-			starts = append(starts, i+1)
-		} else {
-			starts = append(starts, i)
+			starts[n] = i + 1
 		}
+		n++
 		if next == len(fqn) {
 			break
 		}
@@ -68,16 +68,16 @@ func ParseFQN(fqn string) (namespace, name, version string, err error) {
 			return "", "", "", fqnError(fqn, next, "ends with '.'; the part after it is empty")
 		}
 	}
-	if len(parts) < 2 {
+	if n < 2 {
 		return "", "", "", fqnError(fqn, len(fqn), "has one part; want namespace.name or namespace.name.version")
 	}
 	namespace, name = parts[0], parts[1]
-	if len(parts) == 3 {
+	if n == 3 {
 		version = parts[2]
 	}
 	limits := []int{MaxNameLength, MaxNameLength, MaxVersionLength}
 	fields := []string{"namespace", "name", "version"}
-	for k, part := range parts {
+	for k, part := range parts[:n] {
 		if pos, what := partFault(part, limits[k]); what != "" {
 			return "", "", "", fqnError(fqn, starts[k]+pos, fields[k]+" "+what)
 		}
