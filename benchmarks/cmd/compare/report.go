@@ -1,0 +1,432 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Report is everything one run measured; it is written as results.json.
+type Report struct {
+	Machine   Machine  `json:"machine"`
+	Sizes     []int    `json:"sizes"`
+	Stores    []string `json:"stores"`
+	Ops       []OpInfo `json:"ops"`
+	Benchtime string   `json:"benchtime"`
+	Count     int      `json:"count"`
+	// Metric is what the ratios and targets compare: "cpu" (process CPU
+	// time per op) or "wall" (ns/op).
+	Metric   string   `json:"metric"`
+	Duration string   `json:"duration"`
+	Results  []Result `json:"results"`
+	Memory   []Memory `json:"memory"`
+	// EdgesElsewhere are HardDelete in worlds with no edge elsewhere and
+	// with many.
+	EdgesElsewhere []Result `json:"edgesElsewhere"`
+	Targets        []Target `json:"targets"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPU        string  `json:"cpu"`
+	CPUs       int     `json:"cpus"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	MemGiB     float64 `json:"memGiB"`
+	GoVersion  string  `json:"goVersion"`
+	OS         string  `json:"os"`
+	Arch       string  `json:"arch"`
+	Date       string  `json:"date"`
+}
+
+// OpInfo describes an operation.
+type OpInfo struct {
+	Name   string `json:"name"`
+	Desc   string `json:"desc"`
+	Single bool   `json:"single"`
+}
+
+// Result is one benchmark: an operation on a store at a world size.
+type Result struct {
+	Op    string `json:"op"`
+	Store string `json:"store"`
+	Size  int    `json:"size"`
+	N     int    `json:"n"`
+	// WallNsPerOp is go test's ns/op; CPUNsPerOp the process's CPU time
+	// per op (every thread, GC included) while the timer ran.
+	WallNsPerOp float64 `json:"wallNsPerOp"`
+	CPUNsPerOp  float64 `json:"cpuNsPerOp"`
+	BytesPerOp  int64   `json:"bytesPerOp"`
+	AllocsPerOp int64   `json:"allocsPerOp"`
+	Edges       int     `json:"edges,omitempty"`
+}
+
+// Memory is what a store holds once a world is loaded.
+type Memory struct {
+	Store string `json:"store"`
+	Size  int    `json:"size"`
+	Edges int    `json:"edges"`
+	// HeapPerArtifact is the Go heap after GC, per artifact.
+	HeapPerArtifact float64 `json:"heapPerArtifact"`
+	// OutsidePerArtifact is the SQLite database's pages, per artifact.
+	OutsidePerArtifact float64 `json:"outsidePerArtifact"`
+	LoadSeconds        float64 `json:"loadSeconds"`
+}
+
+// Target is one performance target and its status in this run.
+type Target struct {
+	Name   string  `json:"name"`
+	Size   int     `json:"size,omitempty"`
+	Value  float64 `json:"value"`
+	Limit  float64 `json:"limit"`
+	Unit   string  `json:"unit"`
+	Status string  `json:"status"` // PASS, FAIL, NOT RUN, INFO
+	Note   string  `json:"note,omitempty"`
+}
+
+// Ns is the time per op the run compares (see Report.Metric).
+func (x Result) Ns() float64 {
+	if metric == "cpu" {
+		return x.CPUNsPerOp
+	}
+	return x.WallNsPerOp
+}
+
+// mergeReports makes one report of runs of the same stores at different
+// sizes (a long run split in two, say 10k and 100k, then 1M): the machine,
+// benchtime and metric of the first, the sizes, operations, results and
+// memory figures of all. Runs must share -count, -benchtime and -metric,
+// so that one sentence describes the table. Two runs of one size are refused: their ratios
+// would mix runs made hours apart.
+func mergeReports(reps []*Report) (*Report, error) {
+	if len(reps) == 1 {
+		return reps[0], nil
+	}
+	out := *reps[0]
+	out.Sizes = slices.Clone(out.Sizes)
+	out.Ops = slices.Clone(out.Ops)
+	out.Results = slices.Clone(out.Results)
+	out.Memory = slices.Clone(out.Memory)
+	out.EdgesElsewhere = slices.Clone(out.EdgesElsewhere)
+	durations := []string{out.Duration}
+	for _, r := range reps[1:] {
+		if !slices.Equal(r.Stores, out.Stores) {
+			return nil, fmt.Errorf("runs of different stores (%v, %v) cannot be merged", out.Stores, r.Stores)
+		}
+		if r.Count != out.Count || r.Benchtime != out.Benchtime || r.Metric != out.Metric {
+			return nil, fmt.Errorf("runs with different -count, -benchtime or -metric cannot be merged")
+		}
+		for _, n := range r.Sizes {
+			if slices.Contains(out.Sizes, n) {
+				return nil, fmt.Errorf("two runs of the %s world: merge runs of different sizes only", sizeLabel(n))
+			}
+			out.Sizes = append(out.Sizes, n)
+		}
+		for _, op := range r.Ops {
+			if !slices.ContainsFunc(out.Ops, func(o OpInfo) bool { return o.Name == op.Name }) {
+				out.Ops = append(out.Ops, op)
+			}
+		}
+		out.Results = append(out.Results, r.Results...)
+		out.Memory = append(out.Memory, r.Memory...)
+		out.EdgesElsewhere = append(out.EdgesElsewhere, r.EdgesElsewhere...)
+		durations = append(durations, r.Duration)
+		if r.Machine.Date != out.Machine.Date {
+			out.Machine.Date += " and " + r.Machine.Date
+		}
+	}
+	slices.Sort(out.Sizes)
+	out.Duration = strings.Join(durations, " + ")
+	return &out, nil
+}
+
+func (r *Report) result(op, store string, n int) (Result, bool) {
+	for _, x := range r.Results {
+		if x.Op == op && x.Store == store && x.Size == n {
+			return x, true
+		}
+	}
+	return Result{}, false
+}
+
+func (r *Report) ratio(op, store string, n int) (float64, bool) {
+	a, ok1 := r.result(op, "registry", n)
+	b, ok2 := r.result(op, store, n)
+	if !ok1 || !ok2 || b.Ns() == 0 {
+		return 0, false
+	}
+	return a.Ns() / b.Ns(), true
+}
+
+func status(pass bool) string {
+	if pass {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+const mattn = "sqlite-mattn"
+
+// evaluate checks every target the issue sets against this run.
+func evaluate(r *Report) []Target {
+	var ts []Target
+	largest := r.Sizes[len(r.Sizes)-1]
+	const big = 1_000_000
+	for _, n := range r.Sizes {
+		for _, op := range []string{"Get", "GetByFQN", "GetVersion"} {
+			if v, ok := r.ratio(op, mattn, n); ok {
+				ts = append(ts, Target{Name: op + " registry/SQLite(mattn)", Size: n, Value: v, Limit: 0.25, Unit: "×", Status: status(v <= 0.25)})
+			}
+			if v, ok := r.ratio(op, "map", n); ok {
+				ts = append(ts, Target{Name: op + " registry/map", Size: n, Value: v, Limit: 10, Unit: "×", Status: status(v <= 10)})
+			}
+		}
+		for _, op := range []string{"HardDelete", "Cascade20"} {
+			if v, ok := r.ratio(op, mattn, n); ok {
+				ts = append(ts, Target{Name: op + " registry/SQLite(mattn)", Size: n, Value: v, Limit: 0.5, Unit: "×", Status: status(v <= 0.5)})
+			}
+		}
+		if x, ok := r.result("RecursiveHardDelete100k", "registry", n); ok {
+			v := x.Ns() / 1e6
+			ts = append(ts, Target{Name: "RecursiveHardDelete100k time", Size: n, Value: v, Limit: 2000, Unit: "ms", Status: status(v < 2000)})
+		}
+		if x, ok := r.result("RestoreSubtree10k", "registry", n); ok {
+			v := x.Ns() / 1e6
+			ts = append(ts, Target{Name: "RestoreSubtree10k time", Size: n, Value: v, Limit: 200, Unit: "ms", Status: status(v < 200)})
+		}
+		g, ok1 := r.result("Get", "registry", n)
+		gp, ok2 := r.result("GetParallel", "registry", n)
+		if ok1 && ok2 && gp.WallNsPerOp > 0 {
+			v := g.WallNsPerOp / gp.WallNsPerOp
+			ts = append(ts, Target{Name: fmt.Sprintf("GetParallel speedup on %d procs", r.Machine.GOMAXPROCS), Size: n, Value: v, Limit: 1.6, Unit: "×", Status: status(v >= 1.6),
+				Note: "throughput of Get from GOMAXPROCS goroutines over one goroutine"})
+		}
+		if x, ok := r.result("RegisterConcurrent8", "registry", n); ok && x.WallNsPerOp > 0 {
+			t := Target{Name: "RegisterConcurrent8 throughput (wall clock)", Size: n, Value: 1e9 / x.WallNsPerOp, Unit: "ops/s", Status: "INFO"}
+			if y, ok := r.result("RegisterConcurrent8", mattn, n); ok && y.WallNsPerOp > 0 {
+				t.Note = fmt.Sprintf("SQLite (mattn): %.0f ops/s", 1e9/y.WallNsPerOp)
+			}
+			ts = append(ts, t)
+		}
+	}
+	// Targets at 1M.
+	at := func(name string, limit float64, unit string, pass func(v float64) bool, value func(n int) (float64, bool)) {
+		if v, ok := value(big); ok {
+			ts = append(ts, Target{Name: name, Size: big, Value: v, Limit: limit, Unit: unit, Status: status(pass(v))})
+			return
+		}
+		if v, ok := value(largest); ok {
+			ts = append(ts, Target{Name: name, Size: largest, Value: v, Limit: limit, Unit: unit, Status: "NOT RUN",
+				Note: fmt.Sprintf("the target is at 1M; this run's largest world is %s", sizeLabel(largest))})
+		}
+	}
+	at("Register registry/SQLite(mattn) at 1M", 1.0, "×", func(v float64) bool { return v <= 1.0 },
+		func(n int) (float64, bool) { return r.ratio("Register", mattn, n) })
+	at("Heap per artifact at 1M", 2048, "B", func(v float64) bool { return v <= 2048 }, func(n int) (float64, bool) {
+		for _, m := range r.Memory {
+			if m.Store == "registry" && m.Size == n {
+				return m.HeapPerArtifact, true
+			}
+		}
+		return 0, false
+	})
+	if slices.Contains(r.Sizes, 10_000) {
+		for _, op := range r.Ops {
+			if !op.Single {
+				continue
+			}
+			at("Growth "+op.Name+" (1M / 10k)", 2, "×", func(v float64) bool { return v <= 2 }, func(n int) (float64, bool) {
+				a, ok1 := r.result(op.Name, "registry", 10_000)
+				b, ok2 := r.result(op.Name, "registry", n)
+				if !ok1 || !ok2 || n == 10_000 || a.Ns() == 0 {
+					return 0, false
+				}
+				return b.Ns() / a.Ns(), true
+			})
+		}
+	}
+	var none, dense float64
+	for _, x := range r.EdgesElsewhere {
+		if x.Store == "registry" {
+			switch x.Op {
+			case "HardDelete/edges=none":
+				none = x.Ns()
+			case "HardDelete/edges=dense":
+				dense = x.Ns()
+			}
+		}
+	}
+	if none > 0 && dense > 0 {
+		v := dense / none
+		ts = append(ts, Target{Name: "HardDelete with many edges elsewhere / with none", Size: 10_000, Value: v, Limit: 1.5, Unit: "×", Status: status(v <= 1.5),
+			Note: "\"does not depend\": within 1.5× (noise allowance of this harness)"})
+	}
+	return ts
+}
+
+func fmtNs(ns float64) string {
+	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.2f s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.1f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", ns)
+}
+
+func fmtBytes(b int64) string {
+	switch {
+	case b >= 10<<20:
+		return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+	case b >= 10<<10:
+		return fmt.Sprintf("%.0f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", b)
+}
+
+func fmtRatio(v float64, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	switch {
+	case v >= 10:
+		return fmt.Sprintf("%.0f×", v)
+	case v < 1:
+		return fmt.Sprintf("%.3f×", v)
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
+// Markdown renders the report.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "Machine: %s, %d CPUs (GOMAXPROCS %d), %.0f GiB, %s %s/%s. Run %s, %s per benchmark, median of %d, took %s.\n\n",
+		m.CPU, m.CPUs, m.GOMAXPROCS, m.MemGiB, m.GoVersion, m.OS, m.Arch, m.Date, r.Benchtime, r.Count, r.Duration)
+	others := r.Stores[1:]
+	what, other := "wall-clock ns/op (go test's)", "CPU"
+	if r.Metric == "cpu" {
+		what, other = "CPU time per op (the process's, every thread and the GC included, while the benchmark timer ran)", "wall"
+	}
+	fmt.Fprintf(&b, "Times and ratios are %s; the last column is registry/%s in %s time, as a cross-check. B/op and allocs/op count Go heap allocations only (SQLite's own C allocations are not seen).\n\n", what, mattn, other)
+	for _, n := range r.Sizes {
+		if _, ok := r.result(r.Ops[0].Name, "registry", n); !ok {
+			continue // not run (yet)
+		}
+		fmt.Fprintf(&b, "### World of %s artifacts\n\n", sizeLabel(n))
+		b.WriteString("| operation | registry | B/op | allocs/op |")
+		for _, s := range others {
+			fmt.Fprintf(&b, " %s | B/op |", s)
+		}
+		for _, s := range others {
+			fmt.Fprintf(&b, " registry/%s |", s)
+		}
+		fmt.Fprintf(&b, " registry/%s %s |", mattn, other)
+		b.WriteString("\n|---|--:|--:|--:|")
+		b.WriteString(strings.Repeat("--:|--:|", len(others)))
+		b.WriteString(strings.Repeat("--:|", len(others)+1))
+		b.WriteString("\n")
+		for _, op := range r.Ops {
+			reg, ok := r.result(op.Name, "registry", n)
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %d |", op.Name, fmtNs(reg.Ns()), fmtBytes(reg.BytesPerOp), reg.AllocsPerOp)
+			for _, s := range others {
+				if x, ok := r.result(op.Name, s, n); ok {
+					fmt.Fprintf(&b, " %s | %s |", fmtNs(x.Ns()), fmtBytes(x.BytesPerOp))
+				} else {
+					b.WriteString(" – | – |")
+				}
+			}
+			for _, s := range others {
+				v, ok := r.ratio(op.Name, s, n)
+				fmt.Fprintf(&b, " %s |", fmtRatio(v, ok))
+			}
+			if x, ok := r.result(op.Name, mattn, n); ok && x.WallNsPerOp > 0 && x.CPUNsPerOp > 0 {
+				v := reg.CPUNsPerOp / x.CPUNsPerOp
+				if r.Metric == "cpu" {
+					v = reg.WallNsPerOp / x.WallNsPerOp
+				}
+				fmt.Fprintf(&b, " %s |", fmtRatio(v, true))
+			} else {
+				b.WriteString(" – |")
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("### Memory once loaded\n\n| world | store | edges | Go heap per artifact | SQLite pages per artifact | load time |\n|--:|---|--:|--:|--:|--:|\n")
+	for _, x := range r.Memory {
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f B | %.0f B | %.1f s |\n", sizeLabel(x.Size), x.Store, x.Edges, x.HeapPerArtifact, x.OutsidePerArtifact, x.LoadSeconds)
+	}
+	if len(r.EdgesElsewhere) > 0 {
+		b.WriteString("\n### Hard delete with few or many lineage edges elsewhere (10k artifacts)\n\n| store | no edge elsewhere | ~5.4 edges per artifact | many / none |\n|---|--:|--:|--:|\n")
+		for _, s := range r.Stores {
+			var none, dense float64
+			for _, x := range r.EdgesElsewhere {
+				if x.Store == s {
+					if strings.HasSuffix(x.Op, "none") {
+						none = x.Ns()
+					} else {
+						dense = x.Ns()
+					}
+				}
+			}
+			if none > 0 && dense > 0 {
+				fmt.Fprintf(&b, "| %s | %s | %s | %.2f× |\n", s, fmtNs(none), fmtNs(dense), dense/none)
+			}
+		}
+	}
+	b.WriteString("\n### Targets\n\n| target | world | measured | limit | status |\n|---|--:|--:|--:|---|\n")
+	for _, t := range r.Targets {
+		world := "–"
+		if t.Size > 0 {
+			world = sizeLabel(t.Size)
+		}
+		limit := "–"
+		if t.Limit > 0 {
+			limit = fmtValue(t.Limit, t.Unit)
+		}
+		st := t.Status
+		if t.Note != "" {
+			st += " (" + t.Note + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", t.Name, world, fmtValue(t.Value, t.Unit), limit, st)
+	}
+	return b.String()
+}
+
+func fmtValue(v float64, unit string) string {
+	switch unit {
+	case "×":
+		return fmtRatio(v, true)
+	case "ms":
+		return fmt.Sprintf("%.0f ms", v)
+	case "B":
+		return fmt.Sprintf("%.0f B", v)
+	}
+	return fmt.Sprintf("%.0f %s", v, unit)
+}
+
+// Write writes results.json, results.md and latency.png to dir.
+func (r *Report) Write(dir, md string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	return r.Chart(filepath.Join(dir, "latency.png"))
+}
