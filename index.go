@@ -132,12 +132,15 @@ func keyArg(args []any) ([]byte, error) {
 // idKey returns the 16 bytes of a canonical UUID. IDs are validated before
 // they reach an index, so a parse failure is a bug; it yields a key no row
 // has rather than a panic.
-func idKey(id string) []byte {
+func idKey(id string) []byte { return appendIDKey(make([]byte, 0, 16), id) }
+
+// appendIDKey appends the key of id to k.
+func appendIDKey(k []byte, id string) []byte {
 	u, err := uuid.Parse(id)
 	if err != nil {
-		return []byte("\xffinvalid:" + id)
+		return append(append(k, "\xffinvalid:"...), id...)
 	}
-	return u[:]
+	return append(k, u[:]...)
 }
 
 func nameKey(namespace, name, version string) []byte {
@@ -168,4 +171,4 @@ func timeKey(t time.Time) []byte {
 	return k
 }
 
-func edgeKey(a, b string) []byte { return append(idKey(a), idKey(b)...) }
+func edgeKey(a, b string) []byte { return appendIDKey(appendIDKey(make([]byte, 0, 32), a), b) }

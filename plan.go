@@ -611,11 +611,17 @@ func (p *planner) applyHard() error {
 			}
 		}
 	}
-	slices.SortFunc(edges, func(a, b *Edge) int {
-		return bytes.Compare(edgeKey(a.Upstream, a.Downstream), edgeKey(b.Upstream, b.Downstream))
-	})
-	for _, e := range edges {
-		if err := w.Delete(tableEdges, e); err != nil {
+	// Deleted in key order, as replaceAll writes rows: each radix-tree
+	// node is then copied once, not once per edge under it. The keys are
+	// built once: parsing two UUIDs per comparison cost a fifth of a 100k
+	// recursive delete.
+	keyed := make([]keyedEdge, len(edges))
+	for i, e := range edges {
+		keyed[i] = keyedEdge{edgeKey(e.Upstream, e.Downstream), e}
+	}
+	slices.SortFunc(keyed, func(a, b keyedEdge) int { return bytes.Compare(a.key, b.key) })
+	for _, k := range keyed {
+		if err := w.Delete(tableEdges, k.e); err != nil {
 			return fmt.Errorf("registry: delete edge: %w", err)
 		}
 	}
@@ -638,6 +644,12 @@ func (p *planner) applyHard() error {
 		return err
 	}
 	return nil
+}
+
+// keyedEdge is an edge with its key in the edges table.
+type keyedEdge struct {
+	key []byte
+	e   *Edge
 }
 
 // compareVersions orders versions naturally: runs of digits compare as
