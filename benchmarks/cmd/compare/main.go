@@ -50,7 +50,7 @@ func main() {
 	publish := flag.Bool("publish", false, "also write the results to results/ (committed, shown by BENCHMARKS.md)")
 	profileDir := flag.String("profile", "", "write a CPU profile per registry operation and size to this directory")
 	metricFlag := flag.String("metric", "wall", "what ratios and targets compare: wall (ns/op) or cpu (process CPU time per op)")
-	render := flag.String("render", "", "render the table and chart of earlier runs' results.json files (comma-separated; runs of different sizes are merged) instead of running")
+	render := flag.String("render", "", "render the table and chart of earlier runs' results.json files instead of running (comma-separated: merged, a later run's results replacing an earlier run's for the same operation, store and size)")
 	flag.Parse()
 	switch *metricFlag {
 	case "cpu", "wall":

@@ -94,16 +94,15 @@ func (x Result) Ns() float64 {
 	return x.WallNsPerOp
 }
 
-// mergeReports makes one report of runs of the same stores at different
-// sizes (a long run split in two, say 10k and 100k, then 1M): the machine,
-// benchtime and metric of the first, the sizes, operations, results and
-// memory figures of all. Runs must share -count, -benchtime and -metric,
-// so that one sentence describes the table. Two runs of one size are refused: their ratios
-// would mix runs made hours apart.
+// mergeReports makes one report of several runs of the same stores: a long
+// run split by size (10k and 100k, then 1M), or some operations run again
+// after a change. It keeps the machine, benchtime and metric of the first;
+// a later run's results replace an earlier run's for the same operation,
+// store and size (and its memory figures for the same store and size), so
+// every ratio still compares runs made minutes apart in one process. Runs
+// must share -count, -benchtime and -metric, so that one sentence
+// describes the table.
 func mergeReports(reps []*Report) (*Report, error) {
-	if len(reps) == 1 {
-		return reps[0], nil
-	}
 	out := *reps[0]
 	out.Sizes = slices.Clone(out.Sizes)
 	out.Ops = slices.Clone(out.Ops)
@@ -119,23 +118,28 @@ func mergeReports(reps []*Report) (*Report, error) {
 			return nil, fmt.Errorf("runs with different -count, -benchtime or -metric cannot be merged")
 		}
 		for _, n := range r.Sizes {
-			if slices.Contains(out.Sizes, n) {
-				return nil, fmt.Errorf("two runs of the %s world: merge runs of different sizes only", sizeLabel(n))
+			if !slices.Contains(out.Sizes, n) {
+				out.Sizes = append(out.Sizes, n)
 			}
-			out.Sizes = append(out.Sizes, n)
 		}
 		for _, op := range r.Ops {
 			if !slices.ContainsFunc(out.Ops, func(o OpInfo) bool { return o.Name == op.Name }) {
 				out.Ops = append(out.Ops, op)
 			}
 		}
+		out.Results = slices.DeleteFunc(out.Results, func(x Result) bool {
+			return slices.ContainsFunc(r.Results, func(y Result) bool { return x.Op == y.Op && x.Store == y.Store && x.Size == y.Size })
+		})
 		out.Results = append(out.Results, r.Results...)
+		out.Memory = slices.DeleteFunc(out.Memory, func(x Memory) bool {
+			return slices.ContainsFunc(r.Memory, func(y Memory) bool { return x.Store == y.Store && x.Size == y.Size })
+		})
 		out.Memory = append(out.Memory, r.Memory...)
-		out.EdgesElsewhere = append(out.EdgesElsewhere, r.EdgesElsewhere...)
-		durations = append(durations, r.Duration)
-		if r.Machine.Date != out.Machine.Date {
-			out.Machine.Date += " and " + r.Machine.Date
+		if len(r.EdgesElsewhere) > 0 {
+			out.EdgesElsewhere = slices.Clone(r.EdgesElsewhere)
 		}
+		durations = append(durations, r.Duration)
+		out.Machine.Date += " and " + r.Machine.Date
 	}
 	slices.Sort(out.Sizes)
 	out.Duration = strings.Join(durations, " + ")
