@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-memdb"
+	"github.com/modelreg/registry/internal/versions"
 )
 
 // The deletion planner. Every delete — single, recursive, cascade, lineage
@@ -154,7 +155,7 @@ func (p *planner) versions(target *record) ([]*record, error) {
 			out = append(out, a)
 		}
 	}
-	slices.SortFunc(out, func(a, b *record) int { return compareVersions(b.Version, a.Version) })
+	slices.SortFunc(out, func(a, b *record) int { return versions.Compare(b.Version, a.Version) })
 	return out, nil
 }
 
@@ -651,43 +652,3 @@ type keyedEdge struct {
 	key []byte
 	e   *Edge
 }
-
-// compareVersions orders versions naturally: runs of digits compare as
-// numbers ("2" < "10", "1.9" < "1.10"), other runs byte-wise, and the empty
-// version (unversioned) first.
-func compareVersions(a, b string) int {
-	for a != "" && b != "" {
-		ra, resta := versionRun(a)
-		rb, restb := versionRun(b)
-		if c := compareRun(ra, rb); c != 0 {
-			return c
-		}
-		a, b = resta, restb
-	}
-	return len(a) - len(b)
-}
-
-func versionRun(s string) (string, string) {
-	digit := isDigit(s[0])
-	i := 1
-	for i < len(s) && isDigit(s[i]) == digit {
-		i++
-	}
-	return s[:i], s[i:]
-}
-
-func compareRun(a, b string) int {
-	if isDigit(a[0]) && isDigit(b[0]) {
-		ta, tb := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(ta) != len(tb) {
-			return len(ta) - len(tb)
-		}
-		if c := strings.Compare(ta, tb); c != 0 {
-			return c
-		}
-		return len(a) - len(b)
-	}
-	return strings.Compare(a, b)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/btree"
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/internal/versions"
 )
 
 // MapStore is the floor: Go maps under one sync.RWMutex, rows changed in
@@ -370,7 +371,7 @@ func (s *MapStore) CascadeDelete(_ context.Context, id string, limit int) (Outco
 		}
 		return true
 	})
-	slices.SortFunc(others, func(x, y *registry.Artifact) int { return compareVersions(y.Version, x.Version) })
+	slices.SortFunc(others, func(x, y *registry.Artifact) int { return versions.Compare(y.Version, x.Version) })
 	roots := []node{mapNode(a)}
 	skipped := 0
 	for i, o := range others {

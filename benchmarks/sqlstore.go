@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	_ "github.com/mattn/go-sqlite3" // driver "sqlite3" (cgo)
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/internal/versions"
 	_ "modernc.org/sqlite" // driver "sqlite" (pure Go)
 )
 
@@ -751,7 +752,7 @@ func (s *SQLStore) CascadeDelete(ctx context.Context, id string, limit int) (Out
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		slices.SortFunc(others, func(a, b version) int { return compareVersions(b.v, a.v) })
+		slices.SortFunc(others, func(a, b version) int { return versions.Compare(b.v, a.v) })
 		roots := []node{n}
 		skipped := 0
 		for i, o := range others {

@@ -19,7 +19,6 @@ package benchmarks
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/modelreg/registry"
 )
@@ -89,43 +88,3 @@ func errf(sentinel error, format string, args ...any) error {
 func nameKey(namespace, name, version string) string {
 	return namespace + "\x00" + name + "\x00" + version
 }
-
-// compareVersions orders versions naturally, as the registry's cascade
-// does: runs of digits compare as numbers, other runs byte-wise, the empty
-// version first.
-func compareVersions(a, b string) int {
-	for a != "" && b != "" {
-		ra, resta := versionRun(a)
-		rb, restb := versionRun(b)
-		if c := compareRun(ra, rb); c != 0 {
-			return c
-		}
-		a, b = resta, restb
-	}
-	return len(a) - len(b)
-}
-
-func versionRun(s string) (string, string) {
-	digit := isDigit(s[0])
-	i := 1
-	for i < len(s) && isDigit(s[i]) == digit {
-		i++
-	}
-	return s[:i], s[i:]
-}
-
-func compareRun(a, b string) int {
-	if isDigit(a[0]) && isDigit(b[0]) {
-		ta, tb := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(ta) != len(tb) {
-			return len(ta) - len(tb)
-		}
-		if c := strings.Compare(ta, tb); c != 0 {
-			return c
-		}
-		return len(a) - len(b)
-	}
-	return strings.Compare(a, b)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
