@@ -40,16 +40,6 @@ func benchSizes() []int {
 	return []int{10_000}
 }
 
-func sizeLabel(n int) string {
-	switch {
-	case n >= 1_000_000 && n%1_000_000 == 0:
-		return fmt.Sprintf("%dM", n/1_000_000)
-	case n >= 1000 && n%1000 == 0:
-		return fmt.Sprintf("%dk", n/1000)
-	}
-	return fmt.Sprint(n)
-}
-
 // benchWorld is a registry loaded with a world.
 type benchWorld struct {
 	w   *benchworld.World
@@ -132,7 +122,7 @@ func (bw *benchWorld) loadFixture(b *testing.B, f benchworld.Fixture) {
 // forSizes runs fn as a sub-benchmark per world size, on the Chain world.
 func forSizes(b *testing.B, fn func(b *testing.B, bw *benchWorld)) {
 	for _, n := range benchSizes() {
-		b.Run("n="+sizeLabel(n), func(b *testing.B) {
+		b.Run("n="+benchworld.SizeLabel(n), func(b *testing.B) {
 			bw := world(b, n, benchworld.Chain)
 			b.ReportAllocs()
 			fn(b, bw)
@@ -432,7 +422,7 @@ func BenchmarkHardDelete(b *testing.B) {
 func BenchmarkHardDeleteEdgesElsewhere(b *testing.B) {
 	for _, n := range benchSizes()[:min(2, len(benchSizes()))] {
 		for _, e := range []benchworld.Edges{benchworld.None, benchworld.Dense} {
-			b.Run(fmt.Sprintf("n=%s/edges=%s", sizeLabel(n), e), func(b *testing.B) {
+			b.Run(fmt.Sprintf("n=%s/edges=%s", benchworld.SizeLabel(n), e), func(b *testing.B) {
 				bw := world(b, n, e)
 				b.ReportAllocs()
 				b.ReportMetric(float64(bw.w.EdgeCount()), "edges")
@@ -480,7 +470,7 @@ var subtreeSizes = []int{10_000, 100_000}
 func BenchmarkRecursiveHardDelete(b *testing.B) {
 	forSizes(b, func(b *testing.B, bw *benchWorld) {
 		for _, size := range subtreeSizes {
-			b.Run("subtree="+sizeLabel(size), func(b *testing.B) {
+			b.Run("subtree="+benchworld.SizeLabel(size), func(b *testing.B) {
 				b.ReportAllocs()
 				var f benchworld.Fixture
 				chunked(b, 1,
@@ -509,7 +499,7 @@ func BenchmarkRecursiveHardDelete(b *testing.B) {
 func BenchmarkRestoreSubtree(b *testing.B) {
 	const size = 10_000
 	forSizes(b, func(b *testing.B, bw *benchWorld) {
-		b.Run("subtree="+sizeLabel(size), func(b *testing.B) {
+		b.Run("subtree="+benchworld.SizeLabel(size), func(b *testing.B) {
 			b.ReportAllocs()
 			f := bw.w.NewSubtree(size)
 			bw.loadFixture(b, f)
@@ -537,7 +527,7 @@ func BenchmarkRestoreSubtree(b *testing.B) {
 // edges and indexes included). ns/op is the time to build the world.
 func BenchmarkMemory(b *testing.B) {
 	for _, n := range benchSizes() {
-		b.Run("n="+sizeLabel(n), func(b *testing.B) {
+		b.Run("n="+benchworld.SizeLabel(n), func(b *testing.B) {
 			w := benchworld.New(n, benchworld.Chain)
 			var perArtifact float64
 			b.ResetTimer()

@@ -39,6 +39,18 @@ const (
 	Dense              // every v(i) -> v(j) with i < j, dataset -> every version
 )
 
+// SizeLabel names a world size as the benchmarks and reports do: 10k,
+// 100k, 1M.
+func SizeLabel(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
 // String names the shape: chain, none or dense.
 func (e Edges) String() string {
 	switch e {

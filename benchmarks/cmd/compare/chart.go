@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/modelreg/registry/internal/benchworld"
 )
 
 var storeColors = map[string]color.Color{
@@ -26,7 +28,7 @@ type sizeTicks []int
 func (t sizeTicks) Ticks(min, max float64) []plot.Tick {
 	var out []plot.Tick
 	for _, n := range t {
-		out = append(out, plot.Tick{Value: float64(n), Label: sizeLabel(n)})
+		out = append(out, plot.Tick{Value: float64(n), Label: benchworld.SizeLabel(n)})
 	}
 	return out
 }

@@ -237,7 +237,7 @@ func startProfile(dir, store, op string, n int) (stop func()) {
 		log.Fatal(err)
 	}
 	profileRound++
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.prof", op, sizeLabel(n), profileRound)))
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.prof", op, benchworld.SizeLabel(n), profileRound)))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -309,16 +309,6 @@ func runEdgesElsewhere(rep *Report, n int, stores []string, count int) {
 		}
 		runtime.GC()
 	}
-}
-
-func sizeLabel(n int) string {
-	switch {
-	case n >= 1_000_000 && n%1_000_000 == 0:
-		return fmt.Sprintf("%dM", n/1_000_000)
-	case n >= 1000 && n%1000 == 0:
-		return fmt.Sprintf("%dk", n/1000)
-	}
-	return strconv.Itoa(n)
 }
 
 func machine() Machine {

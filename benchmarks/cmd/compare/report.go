@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/modelreg/registry/internal/benchworld"
 )
 
 // Report is everything one run measured; it is written as results.json.
@@ -223,7 +225,7 @@ func evaluate(r *Report) []Target {
 		}
 		if v, ok := value(largest); ok {
 			ts = append(ts, Target{Name: name, Size: largest, Value: v, Limit: limit, Unit: unit, Status: "NOT RUN",
-				Note: fmt.Sprintf("the target is at 1M; this run's largest world is %s", sizeLabel(largest))})
+				Note: fmt.Sprintf("the target is at 1M; this run's largest world is %s", benchworld.SizeLabel(largest))})
 		}
 	}
 	at("Register registry/SQLite(mattn) at 1M", 1.0, "×", func(v float64) bool { return v <= 1.0 },
@@ -321,7 +323,7 @@ func (r *Report) Markdown() string {
 		if _, ok := r.result(r.Ops[0].Name, "registry", n); !ok {
 			continue // not run (yet)
 		}
-		fmt.Fprintf(&b, "### World of %s artifacts\n\n", sizeLabel(n))
+		fmt.Fprintf(&b, "### World of %s artifacts\n\n", benchworld.SizeLabel(n))
 		b.WriteString("| operation | registry | B/op | allocs/op |")
 		for _, s := range others {
 			fmt.Fprintf(&b, " %s | B/op |", s)
@@ -366,7 +368,7 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString("### Memory once loaded\n\n| world | store | edges | Go heap per artifact | SQLite pages per artifact | load time |\n|--:|---|--:|--:|--:|--:|\n")
 	for _, x := range r.Memory {
-		fmt.Fprintf(&b, "| %s | %s | %d | %.0f B | %.0f B | %.1f s |\n", sizeLabel(x.Size), x.Store, x.Edges, x.HeapPerArtifact, x.OutsidePerArtifact, x.LoadSeconds)
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f B | %.0f B | %.1f s |\n", benchworld.SizeLabel(x.Size), x.Store, x.Edges, x.HeapPerArtifact, x.OutsidePerArtifact, x.LoadSeconds)
 	}
 	if len(r.EdgesElsewhere) > 0 {
 		b.WriteString("\n### Hard delete with few or many lineage edges elsewhere (10k artifacts)\n\n| store | no edge elsewhere | ~5.4 edges per artifact | many / none |\n|---|--:|--:|--:|\n")
@@ -390,7 +392,7 @@ func (r *Report) Markdown() string {
 	for _, t := range r.Targets {
 		world := "–"
 		if t.Size > 0 {
-			world = sizeLabel(t.Size)
+			world = benchworld.SizeLabel(t.Size)
 		}
 		limit := "–"
 		if t.Limit > 0 {
