@@ -92,7 +92,7 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 		next := &uriBucket{Bucket: b, Refs: old.Refs, Pending: slices.Clone(old.Pending)}
 		for _, i := range idx {
 			o := results[i]
-			k, queued := slices.BinarySearchFunc(next.Pending, &Cleanup{URI: o.uri}, comparePending)
+			k, queued := findPending(next.Pending, o.uri)
 			if !queued {
 				continue // reclaimed by a new reference, or settled already
 			}
@@ -220,7 +220,7 @@ func carryCleanups(from, to *memdb.Txn, now time.Time, op string) ([]Cleanup, er
 		old := o.(*uriBucket)
 		next := &uriBucket{Bucket: old.Bucket, Pending: slices.Clone(old.Pending)}
 		for _, r := range old.Refs {
-			k, queuedAlready := slices.BinarySearchFunc(next.Pending, &Cleanup{URI: r.URI}, comparePending)
+			k, queuedAlready := findPending(next.Pending, r.URI)
 			if queuedAlready {
 				continue
 			}

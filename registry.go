@@ -226,9 +226,10 @@ type writeTxn struct {
 	principal string
 	op        string
 	reason    string
-	events    []change // what to announce once committed, in order
-	cleanups  []Cleanup
-	tokens    int // tokens stored once this transaction commits
+	events    []change  // what to announce once committed, in order
+	cleanups  []Cleanup // URIs queued by this transaction, if cleaner
+	cleaner   bool      // a cleaner will be handed the URIs queued
+	tokens    int       // tokens stored once this transaction commits
 }
 
 // write runs fn in one write transaction and commits it when fn returns nil;
@@ -245,6 +246,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	db := st.db
 	w := &writeTxn{
 		Txn:       db.Txn(true),
+		cleaner:   r.cleaner != nil,
 		tokens:    st.tokens,
 		r:         r,
 		ctx:       ctx,

@@ -32,6 +32,12 @@ type uriBucket struct {
 
 func comparePending(a, b *Cleanup) int { return strings.Compare(a.URI, b.URI) }
 
+// findPending finds uri in a bucket's pending list, without allocating a
+// search key.
+func findPending(pending []*Cleanup, uri string) (int, bool) {
+	return slices.BinarySearchFunc(pending, uri, func(c *Cleanup, uri string) int { return strings.Compare(c.URI, uri) })
+}
+
 // uriRef says that Owner references the storage object URI.
 type uriRef struct{ URI, Owner string }
 
@@ -161,7 +167,7 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 			return nil, fmt.Errorf("registry: %s references %s already", r.Owner, r.URI)
 		}
 		refs = slices.Insert(refs, j, r)
-		if k, queued := slices.BinarySearchFunc(pending, &Cleanup{URI: r.URI}, comparePending); queued {
+		if k, queued := findPending(pending, r.URI); queued {
 			pending = slices.Delete(pending, k, k+1) // owned again
 		}
 	}
@@ -169,13 +175,15 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 		if i, _ := slices.BinarySearchFunc(refs, uriRef{URI: uri}, compareRefs); i < len(refs) && refs[i].URI == uri {
 			continue // still referenced
 		}
-		k, queued := slices.BinarySearchFunc(pending, &Cleanup{URI: uri}, comparePending)
+		k, queued := findPending(pending, uri)
 		if queued {
 			continue
 		}
 		c := &Cleanup{URI: uri, ArtifactID: owner, Operation: w.op, QueuedAt: w.now}
 		pending = slices.Insert(pending, k, c)
-		w.cleanups = append(w.cleanups, *c)
+		if w.cleaner {
+			w.cleanups = append(w.cleanups, *c) // to hand to the cleaner after the commit
+		}
 	}
 	if len(refs) == 0 && len(pending) == 0 {
 		return nil, nil
