@@ -3,8 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -78,12 +78,7 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 		b := uriBucketOf(o.uri)
 		byBucket[b] = append(byBucket[b], i)
 	}
-	buckets := make([]uint16, 0, len(byBucket))
-	for b := range byBucket {
-		buckets = append(buckets, b)
-	}
-	slices.Sort(buckets)
-	for _, b := range buckets {
+	for _, b := range slices.Sorted(maps.Keys(byBucket)) {
 		idx := byBucket[b]
 		old := loadBucket(txn, b)
 		if old == nil {
@@ -119,7 +114,7 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 		}
 	}
 	slices.Sort(rep.Cleaned)
-	slices.SortFunc(rep.Failed, func(a, b Cleanup) int { return strings.Compare(a.URI, b.URI) })
+	slices.SortFunc(rep.Failed, compareCleanups)
 	txn.Commit()
 	r.setDB(st.db, st.tokens)
 	return rep

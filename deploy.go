@@ -46,8 +46,10 @@ func (r *Registry) deployment(ctx context.Context, id, endpoint string, deploy b
 		}
 		c := w.touch(old)
 		t := EventDeployed
-		endpoints := append(slices.Clone(old.endpoints()), endpoint)
-		if !deploy {
+		var endpoints []string
+		if deploy {
+			endpoints = append(slices.Clone(old.endpoints()), endpoint)
+		} else {
 			endpoints = slices.DeleteFunc(slices.Clone(old.endpoints()), func(e string) bool { return e == endpoint })
 			t = EventUndeployed
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -30,7 +31,10 @@ type uriBucket struct {
 	Pending []*Cleanup // sorted by URI
 }
 
-func comparePending(a, b *Cleanup) int { return strings.Compare(a.URI, b.URI) }
+func comparePending(a, b *Cleanup) int { return compareCleanups(*a, *b) }
+
+// compareCleanups orders cleanups by URI, as every list of them is.
+func compareCleanups(a, b Cleanup) int { return strings.Compare(a.URI, b.URI) }
 
 // findPending finds uri in a bucket's pending list, without allocating a
 // search key.
@@ -116,11 +120,7 @@ func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 		d := at(r.URI)
 		d.remove = append(d.remove, r)
 	}
-	buckets := make([]uint16, 0, len(deltas))
-	for b := range deltas {
-		buckets = append(buckets, b)
-	}
-	slices.Sort(buckets)
+	buckets := slices.Sorted(maps.Keys(deltas))
 	olds := make([]*uriBucket, len(buckets))
 	for i, b := range buckets {
 		olds[i] = loadBucket(w.Txn, b)
@@ -203,7 +203,7 @@ func pendingCleanups(txn *memdb.Txn) ([]Cleanup, error) {
 			out = append(out, *c)
 		}
 	}
-	slices.SortFunc(out, func(a, b Cleanup) int { return strings.Compare(a.URI, b.URI) })
+	slices.SortFunc(out, compareCleanups)
 	return out, nil
 }
 
