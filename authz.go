@@ -46,28 +46,6 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, principal string, action 
 	return f(ctx, principal, action, a)
 }
 
-// WithAuthorizer makes the registry ask a before every change.
-func WithAuthorizer(a Authorizer) Option {
-	return func(r *Registry) error {
-		if isNil(a) {
-			return invalid("authorizer", "authorizer is nil")
-		}
-		r.authz = a
-		return nil
-	}
-}
-
-// WithReadAuthorization makes reads ask the authorizer for ActionRead too:
-// Get and its variants refuse with ErrForbidden, List, Lineage and Events
-// leave out what the principal may not read, and PendingCleanups needs
-// ActionAdmin.
-func WithReadAuthorization() Option {
-	return func(r *Registry) error {
-		r.authorizeReads = true
-		return nil
-	}
-}
-
 // NamespaceAuthorizer scopes principals to namespaces, as ModelArts and
 // Lookout for Vision scope everything by project: it maps a principal to the
 // namespaces it may touch, "*" meaning all of them. Reset needs "*".

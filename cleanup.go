@@ -24,17 +24,6 @@ type CleanerFunc func(ctx context.Context, uri string) error
 // Clean calls f.
 func (f CleanerFunc) Clean(ctx context.Context, uri string) error { return f(ctx, uri) }
 
-// WithCleaner hands the storage URIs of hard-deleted artifacts to c.
-func WithCleaner(c Cleaner) Option {
-	return func(r *Registry) error {
-		if isNil(c) {
-			return invalid("cleaner", "cleaner is nil")
-		}
-		r.cleaner = c
-		return nil
-	}
-}
-
 // Cleanup is a storage URI whose artifact is gone and whose object has not
 // been cleaned yet.
 type Cleanup struct {

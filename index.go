@@ -32,7 +32,7 @@ import (
 const (
 	tableArtifacts = "artifacts"
 	tableContains  = "contains" // parent, child
-	tableURIs      = "uris"     // storage URI references and pending cleanups, hashed into buckets (uris.go)
+	tableURIs      = "uris"     // storage URI references and pending cleanups, hashed into buckets (storagerefs.go)
 	tableTrash     = "trash"    // soft-deleted artifacts by deletion time
 	tableEdges     = "edges"    // lineage, upstream to downstream
 	tableTokens    = "tokens"

@@ -4,7 +4,7 @@ package registry_test
 // Tx.Check after every step: a generator makes sequences of operations on a
 // small world (two namespaces, three names, six versions, so that names,
 // versions, trees and lineage collide often); each operation runs on the
-// registry and on the reference model (model_state_test.go); after every
+// registry and on the reference model (oracle_state_test.go); after every
 // step the answers (error code, result, artifacts) must agree, the visible
 // state (List, Get, GetByFQN, Lineage, PendingCleanups) must agree, and
 // Check must pass. A failing sequence is shrunk to a short one and printed

@@ -1,6 +1,6 @@
 package registry_test
 
-// The reference model of the model-based randomized test (model_test.go):
+// The reference model of the model-based randomized test (oracle_test.go):
 // the registry's documented semantics (doc.go) re-implemented with plain
 // maps and slices, small enough to be read and believed. It never calls the
 // engine; it only uses the package's exported types to describe what the

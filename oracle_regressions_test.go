@@ -1,6 +1,6 @@
 package registry_test
 
-// Engine bugs the model-based randomized test (model_test.go) found, each
+// Engine bugs the model-based randomized test (oracle_test.go) found, each
 // as the shrunk sequence it printed, kept so that they stay fixed.
 
 import (

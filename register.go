@@ -1,0 +1,230 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Register adds an artifact and returns it as stored. Kind, Namespace and
+// Name are required; ID is assigned when empty; Parent, when given, must be
+// a live artifact. Registering a (namespace, name, version) that is taken,
+// even by a soft-deleted artifact, is ErrAlreadyExists.
+func (r *Registry) Register(ctx context.Context, a Artifact) (Artifact, error) {
+	out, err := r.RegisterBatch(ctx, []Artifact{a})
+	if err != nil {
+		return Artifact{}, err
+	}
+	return out[0], nil
+}
+
+// RegisterBatch adds several artifacts in one transaction: all of them or,
+// on the first error, none. An artifact may name an earlier one of the same
+// batch as its parent.
+func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artifact, error) {
+	if len(batch) == 0 {
+		return nil, invalid("artifacts", "nothing to register")
+	}
+	rows := make([]*record, len(batch))
+	// assigned marks the IDs the registry made: fresh time-ordered UUIDs,
+	// which need no lookup to know they are not taken.
+	assigned := make([]bool, len(batch))
+	for i := range batch {
+		a, err := prepareNew(&batch[i])
+		if err != nil {
+			var e *Error
+			if len(batch) > 1 && errors.As(err, &e) {
+				e.Message = fmt.Sprintf("artifact %d of the batch: %s", i, e.Message)
+			}
+			return nil, err
+		}
+		rows[i] = a
+		assigned[i] = batch[i].ID == ""
+	}
+	_, err := r.write(ctx, "", func(w *writeTxn) error {
+		return w.register(rows, assigned)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Artifact, len(rows))
+	for i, a := range rows {
+		out[i] = a.artifact()
+	}
+	return out, nil
+}
+
+// prepareNew validates a new artifact and returns the record to store, with
+// its own copies of every list and the bookkeeping fields cleared.
+func prepareNew(in *Artifact) (*record, error) {
+	if !in.Kind.valid() {
+		if in.Kind == "" {
+			return nil, invalid("kind", "kind is empty; want model, dataset or code")
+		}
+		return nil, invalid("kind", "kind %q is not one of model, dataset, code", clip(string(in.Kind)))
+	}
+	if err := checkName("namespace", in.Namespace); err != nil {
+		return nil, err
+	}
+	if err := checkName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkVersion(in.Version); err != nil {
+		return nil, err
+	}
+	if err := checkMetadata(in); err != nil {
+		return nil, err
+	}
+	a := &record{Kind: in.Kind, Namespace: in.Namespace, Name: in.Name, Version: in.Version, Revision: 1}
+	a.setMetadata(in)
+	var err error
+	if in.ID == "" {
+		a.ID = newID()
+	} else if a.ID, err = checkID("id", in.ID); err != nil {
+		return nil, err
+	}
+	if in.Parent != "" {
+		if a.Parent, err = checkID("parent", in.Parent); err != nil {
+			return nil, err
+		}
+		if a.Parent == a.ID {
+			return nil, invalid("parent", "artifact %s cannot be its own parent", a.ID)
+		}
+	}
+	return a, nil
+}
+
+// register checks every row against the store and the batch first and then
+// inserts them all, so that no read follows a write on the same index (a
+// read of a modified index makes go-memdb copy the index's nodes again).
+func (w *writeTxn) register(rows []*record, assigned []bool) error {
+	ids := make(map[string]*record, len(rows))
+	names := make(map[string]struct{}, len(rows))
+	for i, a := range rows {
+		if _, dup := ids[a.ID]; dup {
+			return newError(CodeAlreadyExists, a.ID, "ID %s appears twice in the batch", a.ID)
+		}
+		if !assigned[i] {
+			if old := row(w.Txn, a.ID); old != nil {
+				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
+			}
+		}
+		key := string(nameKey(a.Namespace, a.Name, a.Version))
+		if _, dup := names[key]; dup {
+			return newError(CodeAlreadyExists, a.ID, "%s appears twice in the batch", a.FQN())
+		}
+		if old := rowByName(w.Txn, a.Namespace, a.Name, a.Version); old != nil {
+			return alreadyExists(a, old)
+		}
+		if a.Parent != "" {
+			if err := w.checkParent(a, ids); err != nil {
+				return err
+			}
+		}
+		if err := w.authorize(ActionCreate, a); err != nil {
+			return err
+		}
+		ids[a.ID] = a
+		names[key] = struct{}{}
+	}
+	for _, a := range rows {
+		a.CreatedAt, a.UpdatedAt, a.UpdatedBy = w.now, w.now, w.principal
+		if err := w.replace(nil, a); err != nil {
+			return err
+		}
+		w.emit(EventCreated, a)
+	}
+	return nil
+}
+
+func alreadyExists(a, old *record) *Error {
+	if old.isDeleted() {
+		return newError(CodeAlreadyExists, old.ID,
+			"%s is taken by soft-deleted artifact %s; restore it (Restore) or delete it for good (Delete with Hard, or Purge) before registering the name again",
+			a.FQN(), old.ID)
+	}
+	return newError(CodeAlreadyExists, old.ID, "%s already exists as artifact %s", a.FQN(), old.ID)
+}
+
+func (w *writeTxn) checkParent(a *record, batch map[string]*record) error {
+	if _, ok := batch[a.Parent]; ok {
+		return nil
+	}
+	p := row(w.Txn, a.Parent)
+	switch {
+	case p == nil:
+		return invalid("parent", "parent %s of %s does not exist", a.Parent, a.FQN())
+	case p.isDeleted():
+		return invalid("parent", "parent %s (%s) of %s is soft deleted; restore it first", a.Parent, p.FQN(), a.FQN())
+	}
+	return nil
+}
+
+// Update replaces the metadata of a live artifact (display name,
+// description, algorithm, tags, owners, labels, storage URIs) with those of
+// a, identified by a.ID, and returns the artifact as stored. Identity fields
+// are immutable: each must be empty or equal to the stored value. Deployment
+// and bookkeeping fields are ignored. An update that changes nothing does not
+// bump the revision. Storage URIs the update drops are handed to the cleaner
+// like those of a hard delete, unless another artifact still references them.
+func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
+	id, err := checkID("id", a.ID)
+	if err != nil {
+		return Artifact{}, err
+	}
+	if err := checkMetadata(&a); err != nil {
+		return Artifact{}, err
+	}
+	var out Artifact
+	cleanups, err := r.write(ctx, "", func(w *writeTxn) error {
+		old := row(w.Txn, id)
+		if old == nil || old.isDeleted() {
+			return notFound(id, old, IncludeNonDeleted)
+		}
+		if err := checkImmutable(&a, old); err != nil {
+			return err
+		}
+		if err := w.authorize(ActionUpdate, old); err != nil {
+			return err
+		}
+		if old.sameMetadata(&a) {
+			out = old.artifact()
+			return nil
+		}
+		c := w.touch(old)
+		c.setMetadata(&a)
+		// URIs the update drops become pending cleanups, unless another
+		// artifact references them; URIs it adds are taken off the queue.
+		if err := w.replace(old, c); err != nil {
+			return err
+		}
+		w.emit(EventUpdated, c)
+		out = c.artifact()
+		return nil
+	})
+	if err != nil {
+		return Artifact{}, err
+	}
+	r.runCleanups(ctx, cleanups)
+	return out, nil
+}
+
+func checkImmutable(a *Artifact, old *record) error {
+	parent := a.Parent
+	if cp, err := checkID("parent", parent); parent != "" && err == nil {
+		parent = cp // IDs compare case-insensitively, as everywhere
+	}
+	fields := []struct{ name, got, want string }{
+		{"kind", string(a.Kind), string(old.Kind)},
+		{"namespace", a.Namespace, old.Namespace},
+		{"name", a.Name, old.Name},
+		{"version", a.Version, old.Version},
+		{"parent", parent, old.Parent},
+	}
+	for _, f := range fields {
+		if f.got != "" && f.got != f.want {
+			return invalid(f.name, "%s is immutable: artifact %s has %s %q, the update gives %q", f.name, old.ID, f.name, f.want, clip(f.got))
+		}
+	}
+	return nil
+}
