@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -99,9 +101,52 @@ type Artifact struct {
 // FQN returns the fully qualified name, namespace.name.version.
 func (a Artifact) FQN() string { return BuildFQN(a.Namespace, a.Name, a.Version) }
 
-// EntityVersion renders Revision as OpenMetadata's entity version: 0.1 for
-// revision 1, 0.2 after the first change.
-func (a Artifact) EntityVersion() float64 { return float64(a.Revision) / 10 }
+// EntityVersion returns Revision as OpenMetadata's entity version: 0.1 for
+// revision 1, 0.2 after the first change, 1.0 after the ninth.
+func (a Artifact) EntityVersion() EntityVersion { return EntityVersion(a.Revision) }
+
+// EntityVersion is a revision in OpenMetadata's notation, 0.1 × revision,
+// always with one decimal: it prints and marshals revision 10 as 1.0, where
+// a float64 would print 1.
+type EntityVersion int64
+
+// String renders the version with one decimal: 0.1, 0.9, 1.0, 1.1.
+func (v EntityVersion) String() string {
+	n := int64(v)
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	return sign + strconv.FormatInt(n/10, 10) + "." + strconv.FormatInt(n%10, 10)
+}
+
+// Float64 returns the version as a number, 0.1 × revision.
+func (v EntityVersion) Float64() float64 { return float64(v) / 10 }
+
+// MarshalJSON writes the version as a JSON number with one decimal (1.0),
+// as OpenMetadata's entity JSON has it.
+func (v EntityVersion) MarshalJSON() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalJSON reads a non-negative JSON number with at most one decimal
+// (0.1, 1, 1.0).
+func (v *EntityVersion) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	whole, frac, dot := strings.Cut(s, ".")
+	bad := whole == "" || (dot && (len(frac) != 1 || frac[0] < '0' || frac[0] > '9'))
+	for i := 0; i < len(whole) && !bad; i++ {
+		bad = whole[i] < '0' || whole[i] > '9'
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if bad || err != nil || w > math.MaxInt64/10-1 {
+		return invalid("version", "entity version %s is not a number like 0.1 or 1.0 (0.1 × revision, one decimal at most)", clip(s))
+	}
+	f := int64(0)
+	if dot {
+		f = int64(frac[0] - '0')
+	}
+	*v = EntityVersion(w*10 + f)
+	return nil
+}
 
 // HasDeletedUpstream reports whether an upstream of this artifact was hard
 // deleted while it depended on it (see DeletedUpstreams).
@@ -110,14 +155,24 @@ func (a Artifact) HasDeletedUpstream() bool { return len(a.DeletedUpstreams) > 0
 // IsDeployed reports whether the artifact is deployed to any endpoint.
 func (a Artifact) IsDeployed() bool { return len(a.Endpoints) > 0 }
 
-func resolveInclude(inc []Include) (Include, error) {
-	if len(inc) == 0 {
-		return IncludeNonDeleted, nil
+// ReadOption is an option of the reads (Get, GetByFQN, GetVersion,
+// Lineage): an Include. Options apply in order; the last include given wins.
+type ReadOption interface{ applyRead(*readOptions) }
+
+type readOptions struct{ include Include }
+
+func (i Include) applyRead(o *readOptions) { o.include = i }
+
+// resolveReadOptions resolves a read's options, checking the include.
+func resolveReadOptions(opts []ReadOption) (Include, error) {
+	var o readOptions
+	for i, opt := range opts {
+		if isNil(opt) {
+			return "", invalid("options", "read option %d is nil", i)
+		}
+		opt.applyRead(&o)
 	}
-	if len(inc) > 1 {
-		return "", invalid("include", "give at most one include value, got %d", len(inc))
-	}
-	return checkInclude(inc[0])
+	return checkInclude(o.include)
 }
 
 func checkInclude(inc Include) (Include, error) {

@@ -681,13 +681,12 @@ func badMetaCases() []badCase {
 func badIncludeCases() []badCase {
 	includes := []struct {
 		name string
-		inc  []registry.Include
+		inc  []registry.ReadOption
 	}{
-		{"unknown include", []registry.Include{"bogus"}},
-		{"upper-case include", []registry.Include{"ALL"}},
-		{"include with space", []registry.Include{"all "}},
-		{"two includes", []registry.Include{registry.IncludeAll, registry.IncludeDeleted}},
-		{"two equal includes", []registry.Include{registry.IncludeAll, registry.IncludeAll}},
+		{"unknown include", []registry.ReadOption{registry.Include("bogus")}},
+		{"upper-case include", []registry.ReadOption{registry.Include("ALL")}},
+		{"include with space", []registry.ReadOption{registry.Include("all ")}},
+		{"unknown include after a good one", []registry.ReadOption{registry.IncludeAll, registry.Include("bogus")}},
 	}
 	var cases []badCase
 	for _, x := range includes {
@@ -703,7 +702,10 @@ func badIncludeCases() []badCase {
 		})
 		add("Lineage", func(f *badFixture) error { _, err := f.Lineage(f.Ctx, f.Rich.ID, registry.Both, 1, inc...); return err })
 		if len(inc) == 1 {
-			add("List", func(f *badFixture) error { _, err := f.List(f.Ctx, registry.Filter{Include: inc[0]}); return err })
+			add("List", func(f *badFixture) error {
+				_, err := f.List(f.Ctx, registry.Filter{Include: inc[0].(registry.Include)})
+				return err
+			})
 		}
 	}
 	return cases
@@ -949,8 +951,8 @@ func badOtherCases() []badCase {
 			_, err := f.Restore(f.Ctx, f.Children[0].ID)
 			return err
 		}},
-		{name: "Restore/two options", want: inv, field: "options", call: func(f *badFixture) error {
-			_, err := f.Restore(f.Ctx, f.Deleted.ID, registry.RestoreOptions{}, registry.RestoreOptions{})
+		{name: "Restore/nil option", want: inv, field: "options", call: func(f *badFixture) error {
+			_, err := f.Restore(f.Ctx, f.Deleted.ID, registry.RestoreOptions{}, nil)
 			return err
 		}},
 		{name: "Restore/token reused for another request", want: registry.ErrIdempotencyMismatch, call: func(f *badFixture) error {
@@ -965,8 +967,8 @@ func badOtherCases() []badCase {
 			_, err := f.RestoreByFQN(f.Ctx, f.Rich.FQN())
 			return err
 		}},
-		{name: "RestoreByFQN/two options", want: inv, field: "options", call: func(f *badFixture) error {
-			_, err := f.RestoreByFQN(f.Ctx, f.Deleted.FQN(), registry.RestoreOptions{}, registry.RestoreOptions{})
+		{name: "RestoreByFQN/nil option", want: inv, field: "options", call: func(f *badFixture) error {
+			_, err := f.RestoreByFQN(f.Ctx, f.Deleted.FQN(), nil)
 			return err
 		}},
 
@@ -976,8 +978,8 @@ func badOtherCases() []badCase {
 			_, err := f.Purge(f.Ctx, math.MinInt64)
 			return err
 		}},
-		{name: "Purge/two options", want: inv, field: "options", call: func(f *badFixture) error {
-			_, err := f.Purge(f.Ctx, 0, registry.PurgeOptions{}, registry.PurgeOptions{})
+		{name: "Purge/nil option", want: inv, field: "options", call: func(f *badFixture) error {
+			_, err := f.Purge(f.Ctx, 0, nil)
 			return err
 		}},
 		{name: "Purge/unknown lineage policy", want: inv, field: "lineage", call: func(f *badFixture) error {

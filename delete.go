@@ -6,34 +6,48 @@ import (
 	"slices"
 )
 
-// LineagePolicy says what a hard or cascade delete does about live
-// artifacts, outside the set being deleted, that depend on the set through
-// lineage. A plain soft delete keeps every edge and leaves dependents alone,
-// whatever the policy.
+// LineagePolicy says what a delete does about live artifacts, outside the
+// set being deleted, that depend on the set through lineage. It applies to
+// the deletes that can break lineage: hard deletes (which drop edges) and
+// cascade deletes of versions. A plain soft delete keeps every edge and
+// breaks nothing, so it leaves dependents alone under LineageRestrict, the
+// default; LineageDetach or LineageCascade on a plain soft delete is
+// ErrInvalid rather than an option silently ignored.
 type LineagePolicy int
 
-// Lineage policies.
+// Lineage policies. The names carry the Lineage prefix so that a call reads
+// unambiguously next to DeleteOptions.Cascade, which takes other versions.
 const (
-	// Restrict refuses to delete an artifact with live dependents
+	// LineageRestrict refuses to delete an artifact with live dependents
 	// (HAS_DEPENDENTS, naming them). The default.
-	Restrict LineagePolicy = iota
-	// Detach deletes anyway. A hard delete drops the edges and lists the
-	// deleted upstream in each dependent's DeletedUpstreams; a soft cascade
-	// keeps the edges, as every soft delete does.
-	Detach
-	// Cascade adds the dependents to the set, transitively, under the same
-	// checks.
-	Cascade
+	LineageRestrict LineagePolicy = iota
+	// LineageDetach deletes anyway. A hard delete drops the edges and lists
+	// the deleted upstream in each dependent's DeletedUpstreams; a soft
+	// cascade keeps the edges, as every soft delete does.
+	LineageDetach
+	// LineageCascade adds the dependents to the set, transitively, under the
+	// same checks.
+	LineageCascade
+)
+
+// The lineage policies' earlier names.
+//
+// Deprecated: Cascade read as one word with DeleteOptions.Cascade; use
+// LineageRestrict, LineageDetach and LineageCascade.
+const (
+	Restrict = LineageRestrict
+	Detach   = LineageDetach
+	Cascade  = LineageCascade
 )
 
 // String names the policy as the docs do: restrict, detach, cascade.
 func (p LineagePolicy) String() string {
 	switch p {
-	case Restrict:
+	case LineageRestrict:
 		return "restrict"
-	case Detach:
+	case LineageDetach:
 		return "detach"
-	case Cascade:
+	case LineageCascade:
 		return "cascade"
 	}
 	return fmt.Sprintf("LineagePolicy(%d)", int(p))
@@ -57,15 +71,19 @@ type DeleteOptions struct {
 	// at most CascadeLimit in all: the target first, then the others newest
 	// first; the rest are reported as Skipped.
 	Cascade bool
-	// CascadeLimit is 0 for DefaultCascadeLimit; it is ignored without
+	// CascadeLimit is 0 for DefaultCascadeLimit; it is ErrInvalid without
 	// Cascade.
 	CascadeLimit int
-	// Lineage is the policy for live dependents of a hard or cascade delete.
+	// Lineage is the policy for live dependents of a hard or cascade delete
+	// (see LineagePolicy); only LineageRestrict, the default, is valid on a
+	// plain soft delete.
 	Lineage LineagePolicy
 	// Atomic fails the whole call, changing nothing, if any item fails.
 	// Otherwise a multi-item delete deletes what it can and reports the rest.
 	Atomic bool
-	// DryRun computes the result and changes nothing.
+	// DryRun computes the result and changes nothing. A ClientToken given
+	// with it is checked for form but neither stored nor replayed, so that a
+	// preview may carry the key its confirmed delete will use.
 	DryRun bool
 	// ClientToken (1–64 of [a-zA-Z0-9-]) makes the delete happen once: a
 	// retry with the same token and request returns the first result.
@@ -85,8 +103,14 @@ func (o *DeleteOptions) check() error {
 	if o.CascadeLimit < 0 {
 		return invalid("cascadeLimit", "cascade limit %d is negative; use 0 for the default of %d", o.CascadeLimit, DefaultCascadeLimit)
 	}
-	if o.Lineage < Restrict || o.Lineage > Cascade {
-		return invalid("lineage", "lineage policy %d is not Restrict, Detach or Cascade", int(o.Lineage))
+	if o.CascadeLimit != 0 && !o.Cascade {
+		return invalid("cascadeLimit", "cascade limit %d is set but Cascade is not; set Cascade to delete other versions, or leave the limit 0", o.CascadeLimit)
+	}
+	if o.Lineage < LineageRestrict || o.Lineage > LineageCascade {
+		return invalid("lineage", "lineage policy %d is not LineageRestrict, LineageDetach or LineageCascade", int(o.Lineage))
+	}
+	if o.Lineage != LineageRestrict && !o.Hard && !o.Cascade {
+		return invalid("lineage", "lineage policy %s applies to hard and cascade deletes only; a plain soft delete keeps every edge and leaves dependents alone (set Hard or Cascade, or leave the policy LineageRestrict)", o.Lineage)
 	}
 	if err := checkToken(o.ClientToken); err != nil {
 		return err
@@ -94,9 +118,46 @@ func (o *DeleteOptions) check() error {
 	return checkText("reason", o.Reason, MaxReasonLength, false)
 }
 
+// DeleteOption is an option of Delete, DeleteByFQN and DeleteAllVersions:
+// a DeleteOptions. Options apply in order; each sets the fields it gives a
+// non-zero value, so one DeleteOptions literal says everything.
+type DeleteOption interface{ applyDelete(*DeleteOptions) }
+
+// applyDelete sets the fields o gives a non-zero value.
+func (o DeleteOptions) applyDelete(to *DeleteOptions) {
+	to.Hard = to.Hard || o.Hard
+	to.Recursive = to.Recursive || o.Recursive
+	to.Cascade = to.Cascade || o.Cascade
+	to.Atomic = to.Atomic || o.Atomic
+	to.DryRun = to.DryRun || o.DryRun
+	if o.CascadeLimit != 0 {
+		to.CascadeLimit = o.CascadeLimit
+	}
+	if o.Lineage != LineageRestrict {
+		to.Lineage = o.Lineage
+	}
+	if o.ClientToken != "" {
+		to.ClientToken = o.ClientToken
+	}
+	if o.Reason != "" {
+		to.Reason = o.Reason
+	}
+}
+
+func deleteOptions(opts []DeleteOption) (DeleteOptions, error) {
+	var o DeleteOptions
+	for i, opt := range opts {
+		if isNil(opt) {
+			return o, invalid("options", "delete option %d is nil", i)
+		}
+		opt.applyDelete(&o)
+	}
+	return o, nil
+}
+
 // multi reports whether the request may take more than its target.
 func (o *DeleteOptions) multi() bool {
-	return o.Recursive || o.Cascade || (o.Lineage == Cascade && o.Hard)
+	return o.Recursive || o.Cascade || (o.Lineage == LineageCascade && o.Hard)
 }
 
 // Result reports a delete item by item, in ModelArts' shape.
@@ -143,56 +204,105 @@ func (r Result) clone() Result {
 }
 
 // Delete deletes the artifact with the given ID, and with Recursive and
-// Cascade what it contains and its other versions. See DeleteOptions and
-// the package documentation for the rules.
+// Cascade what it contains and its other versions. Without options it is a
+// soft delete. See DeleteOptions and the package documentation for the
+// rules.
 //
 // A delete that targets one artifact returns that artifact's failure as the
 // error. A delete of several returns a nil error and reports each item in
 // the Result, unless Atomic, where any failure is the error and nothing
 // changes. An unknown ID, or a soft delete of a soft-deleted artifact, is
 // ErrNotFound.
-func (r *Registry) Delete(ctx context.Context, id string, o DeleteOptions) (Result, error) {
+func (r *Registry) Delete(ctx context.Context, id string, opts ...DeleteOption) (Result, error) {
 	cid, err := checkID("id", id)
 	if err != nil {
 		return Result{}, err
 	}
-	return r.delete(ctx, target{id: cid}, o)
+	return r.delete(ctx, target{id: cid}, opts)
 }
 
 // DeleteByFQN is Delete for the artifact with the given fully qualified name.
-func (r *Registry) DeleteByFQN(ctx context.Context, fqn string, o DeleteOptions) (Result, error) {
+func (r *Registry) DeleteByFQN(ctx context.Context, fqn string, opts ...DeleteOption) (Result, error) {
 	ns, name, version, err := ParseFQN(fqn)
 	if err != nil {
 		return Result{}, err
 	}
-	return r.delete(ctx, target{fqn: fqn, ns: ns, name: name, version: version}, o)
+	return r.delete(ctx, target{fqn: fqn, ns: ns, name: name, version: version}, opts)
 }
 
-// target is an artifact named by ID or by FQN.
-type target struct{ id, fqn, ns, name, version string }
+// DeleteAllVersions deletes every version of namespace/name: a cascade
+// (DeleteOptions.Cascade is implied) whose target is the newest version the
+// delete can take (the newest live one for a soft delete, the newest of all
+// for a hard one, in natural version order), at most CascadeLimit versions
+// (default 20) with the rest reported as Skipped, as Delete with Cascade
+// does. When no version exists, or a soft delete finds every version soft
+// deleted already, it is ErrNotFound. A ClientToken makes the whole call
+// happen once: a retry returns the first result, whatever versions were
+// registered meanwhile.
+func (r *Registry) DeleteAllVersions(ctx context.Context, namespace, name string, opts ...DeleteOption) (Result, error) {
+	if err := checkName("namespace", namespace); err != nil {
+		return Result{}, err
+	}
+	if err := checkName("name", name); err != nil {
+		return Result{}, err
+	}
+	return r.delete(ctx, target{ns: namespace, name: name, all: true}, append(opts, DeleteOptions{Cascade: true}))
+}
+
+// target is an artifact named by ID or by FQN, or (all) the versions of a
+// name.
+type target struct {
+	id, fqn, ns, name, version string
+	all                        bool
+}
 
 func (t target) String() string {
-	if t.fqn != "" {
+	switch {
+	case t.all:
+		return "every version of " + BuildFQN(t.ns, t.name, "")
+	case t.fqn != "":
 		return t.fqn
 	}
 	return t.id
 }
 
-// resolve finds the target row in any state.
-func (t target) resolve(w *writeTxn) (*record, *Error) {
+// resolve finds the target row in any state; for every version of a name,
+// the newest that a delete (hard or soft) can take.
+func (t target) resolve(w *writeTxn, hard bool) (*record, *Error) {
 	var a *record
-	if t.fqn != "" {
+	switch {
+	case t.all:
+		vs, err := versionsOf(w.Txn, t.ns, t.name)
+		if err != nil {
+			return nil, newError(CodeInvalid, "", "%v", err)
+		}
+		for _, v := range vs {
+			if hard || !v.isDeleted() {
+				return v, nil
+			}
+		}
+		if len(vs) > 0 {
+			return nil, newError(CodeNotFound, "", "every version of %s is soft deleted already; restore one, or hard delete them to make the delete permanent", BuildFQN(t.ns, t.name, ""))
+		}
+	case t.fqn != "":
 		a = rowByName(w.Txn, t.ns, t.name, t.version)
-	} else {
+	default:
 		a = row(w.Txn, t.id)
 	}
 	if a == nil {
+		if t.all {
+			return nil, newError(CodeNotFound, "", "no version of %s exists", BuildFQN(t.ns, t.name, ""))
+		}
 		return nil, newError(CodeNotFound, t.id, "artifact %s does not exist", t)
 	}
 	return a, nil
 }
 
-func (r *Registry) delete(ctx context.Context, t target, o DeleteOptions) (Result, error) {
+func (r *Registry) delete(ctx context.Context, t target, opts []DeleteOption) (Result, error) {
+	o, err := deleteOptions(opts)
+	if err != nil {
+		return Result{}, err
+	}
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
@@ -216,7 +326,7 @@ func (r *Registry) delete(ctx context.Context, t target, o DeleteOptions) (Resul
 				return nil
 			}
 		}
-		a, nf := t.resolve(w)
+		a, nf := t.resolve(w, o.Hard)
 		if nf != nil {
 			return nf
 		}

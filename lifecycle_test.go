@@ -41,7 +41,7 @@ func TestSoftDelete(t *testing.T) {
 	want.DeletedAt, want.DeletedBy, want.DeleteOperation, want.DeleteReason = at, "bob", res.Operation, "superseded"
 	got := f.MustGet(t, before.ID)
 	assert.Equal(t, want, got)
-	assert.InDelta(t, 0.2, got.EntityVersion(), 1e-9)
+	assert.InDelta(t, 0.2, got.EntityVersion().Float64(), 1e-9)
 
 	t.Run("hidden by default", func(t *testing.T) {
 		_, err := f.Get(f.Ctx, before.ID)
@@ -346,7 +346,7 @@ func TestRestore(t *testing.T) {
 	want := before
 	want.Revision, want.UpdatedAt, want.UpdatedBy = 3, at, "bob"
 	assert.Equal(t, want, got, "live again, no delete recorded")
-	assert.InDelta(t, 0.3, got.EntityVersion(), 1e-9)
+	assert.InDelta(t, 0.3, got.EntityVersion().Float64(), 1e-9)
 	live, err := f.Get(f.Ctx, before.ID)
 	require.NoError(t, err)
 	assert.Equal(t, want, live)
@@ -481,13 +481,13 @@ func TestRevisionArithmetic(t *testing.T) {
 		{"restore again", func() error { _, err := f.Restore(f.Ctx, a.ID); return err }},
 	}
 	assert.Equal(t, int64(1), a.Revision)
-	assert.InDelta(t, 0.1, a.EntityVersion(), 1e-9)
+	assert.InDelta(t, 0.1, a.EntityVersion().Float64(), 1e-9)
 	for i, s := range steps {
 		at := f.Clock.Advance(time.Second)
 		require.NoError(t, s.do(), s.desc)
 		got := f.MustGet(t, a.ID)
 		assert.Equal(t, int64(i+2), got.Revision, s.desc)
-		assert.InDelta(t, float64(i+2)/10, got.EntityVersion(), 1e-9, s.desc)
+		assert.InDelta(t, float64(i+2)/10, got.EntityVersion().Float64(), 1e-9, s.desc)
 		assert.Equal(t, at, got.UpdatedAt, s.desc)
 		assert.Equal(t, registrytest.Epoch, got.CreatedAt, s.desc)
 	}

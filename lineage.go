@@ -373,8 +373,8 @@ type LineageGraph struct {
 // MaxLineageDepth) in the given direction. The include applies to the root
 // and to every node: by default soft-deleted neighbours are hidden and the
 // walk does not pass through them; IncludeAll shows them.
-func (r *Registry) Lineage(ctx context.Context, id string, dir Direction, depth int, include ...Include) (LineageGraph, error) {
-	inc, err := beginRead(ctx, include)
+func (r *Registry) Lineage(ctx context.Context, id string, dir Direction, depth int, opts ...ReadOption) (LineageGraph, error) {
+	inc, err := beginRead(ctx, opts)
 	if err != nil {
 		return LineageGraph{}, err
 	}

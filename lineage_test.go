@@ -390,7 +390,7 @@ func TestLineageRejectsBadArguments(t *testing.T) {
 			assert.Zero(t, lg.Root)
 		})
 	}
-	_, err := g.Lineage(g.Ctx, g.id("m2"), registry.Both, 1, "everything")
+	_, err := g.Lineage(g.Ctx, g.id("m2"), registry.Both, 1, registry.Include("everything"))
 	coreInvalid(t, err, "include")
 }
 

@@ -453,7 +453,8 @@ func (m *modelState) resolve(id, fqn string, ns, name, version string) *registry
 // returned (IDs are random; the model checks how they are used).
 func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	d := o.del
-	if d.CascadeLimit < 0 || d.Lineage < registry.Restrict || d.Lineage > registry.Cascade || !modelValidToken(d.ClientToken) {
+	if d.CascadeLimit < 0 || d.Lineage < registry.Restrict || d.Lineage > registry.Cascade || !modelValidToken(d.ClientToken) ||
+		(d.CascadeLimit != 0 && !d.Cascade) || (d.Lineage != registry.Restrict && !d.Hard && !d.Cascade) {
 		return modelOutcome{code: registry.CodeInvalid}
 	}
 	limit := d.CascadeLimit
@@ -465,8 +466,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 		target = o.fqn
 	}
 	// The request a token remembers: everything but the token and DryRun,
-	// and who asked (a token is its caller's). CascadeLimit is ignored
-	// without Cascade.
+	// and who asked (a token is its caller's).
 	requestLimit := 0
 	if d.Cascade {
 		requestLimit = limit

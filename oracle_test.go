@@ -383,13 +383,13 @@ func (g *modelGen) next() modelOp {
 		if modelChance(g.c, 15) {
 			op.principal = modelPick(g.c, modelPrincipals)
 		}
-		// Variants that are the same request: the ID in upper case, a
-		// cascade limit without Cascade (ignored); and a dry run.
+		// Variants that are the same request: the ID in upper case, the
+		// default cascade limit spelled out; and a dry run.
 		if modelChance(g.c, 15) && op.fqn == "" {
 			op.id = strings.ToUpper(op.id)
 		}
-		if op.kind == modelDelete && !op.del.Cascade && modelChance(g.c, 20) {
-			op.del.CascadeLimit = 1 + g.c.intn(3)
+		if op.kind == modelDelete && op.del.Cascade && op.del.CascadeLimit == 0 && modelChance(g.c, 20) {
+			op.del.CascadeLimit = registry.DefaultCascadeLimit
 		}
 		if op.kind == modelDelete && modelChance(g.c, 10) {
 			op.del.DryRun = !op.del.DryRun
@@ -417,8 +417,11 @@ func (g *modelGen) deleteOptions() registry.DeleteOptions {
 		DryRun:    modelChance(g.c, 12),
 		Reason:    modelPick(g.c, modelReasons),
 	}
-	if modelChance(g.c, 50) {
+	if d.Cascade && modelChance(g.c, 50) {
 		d.CascadeLimit = 1 + g.c.intn(3)
+	}
+	if !d.Hard && !d.Cascade {
+		d.Lineage = registry.Restrict // the policy applies to hard and cascade deletes only
 	}
 	if modelChance(g.c, 35) {
 		d.ClientToken = modelPick(g.c, modelTokens)
@@ -428,6 +431,10 @@ func (g *modelGen) deleteOptions() registry.DeleteOptions {
 		d.CascadeLimit = -1
 	case 1:
 		d.ClientToken = "not a token"
+	case 2:
+		d.CascadeLimit, d.Cascade = 2, false // a limit without Cascade
+	case 3:
+		d.Lineage, d.Hard, d.Cascade = registry.Detach, false, false // a policy on a plain soft delete
 	}
 	return d
 }

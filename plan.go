@@ -144,16 +144,29 @@ func (p *planner) skips() []string {
 // versions lists the other versions of target's name that the delete can
 // take (live ones for a soft delete, all for a hard one), newest first.
 func (p *planner) versions(target *record) ([]*record, error) {
-	it, err := p.w.Get(tableArtifacts, indexName+prefix, nameKeyPrefix(target.Namespace, target.Name))
+	all, err := versionsOf(p.w.Txn, target.Namespace, target.Name)
 	if err != nil {
-		return nil, fmt.Errorf("registry: versions of %s: %w", target.FQN(), err)
+		return nil, err
 	}
-	var out []*record
-	for o := it.Next(); o != nil; o = it.Next() {
-		a := o.(*record)
+	out := all[:0]
+	for _, a := range all {
 		if a.ID != target.ID && (p.o.Hard || !a.isDeleted()) {
 			out = append(out, a)
 		}
+	}
+	return out, nil
+}
+
+// versionsOf lists every version of namespace/name, in any state, newest
+// first (natural version order).
+func versionsOf(txn *memdb.Txn, namespace, name string) ([]*record, error) {
+	it, err := txn.Get(tableArtifacts, indexName+prefix, nameKeyPrefix(namespace, name))
+	if err != nil {
+		return nil, fmt.Errorf("registry: versions of %s: %w", BuildFQN(namespace, name, ""), err)
+	}
+	var out []*record
+	for o := it.Next(); o != nil; o = it.Next() {
+		out = append(out, o.(*record))
 	}
 	slices.SortFunc(out, func(a, b *record) int { return versions.Compare(b.Version, a.Version) })
 	return out, nil
@@ -255,7 +268,7 @@ func (p *planner) scanLineage(x *item) error {
 			continue // Check reports such an edge; deleting x removes it
 		}
 		x.downRows = append(x.downRows, d)
-		if p.o.Lineage == Cascade && !d.isDeleted() {
+		if p.o.Lineage == LineageCascade && !d.isDeleted() {
 			if _, err := p.addRoot(d); err != nil {
 				return err
 			}
@@ -331,7 +344,7 @@ func (p *planner) check(x *item) {
 			}
 			continue
 		}
-		if p.o.Lineage == Detach {
+		if p.o.Lineage == LineageDetach {
 			if !p.o.Hard {
 				continue // a soft delete keeps edges; nothing to detach
 			}
@@ -397,7 +410,7 @@ func (p *planner) propagate() {
 				if p.o.Hard {
 					u.fail = p.mayMark(x.a)
 				}
-			case p.o.Lineage != Detach:
+			case p.o.Lineage != LineageDetach:
 				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", x.a.FQN(), x.fail.Code))
 			case p.o.Hard:
 				u.fail = p.mayMark(x.a)
@@ -415,7 +428,7 @@ func notEmpty(a *record, kids []*record) *Error {
 }
 
 func hasDependents(a *record, deps []*record, why string) *Error {
-	return newError(CodeHasDependents, a.ID, "%s (%s) has %d live dependent(s) through lineage: %s%s; delete them too (Lineage: Cascade), detach them (Lineage: Detach) or unlink them first",
+	return newError(CodeHasDependents, a.ID, "%s (%s) has %d live dependent(s) through lineage: %s%s; delete them too (Lineage: LineageCascade), detach them (Lineage: LineageDetach) or unlink them first",
 		a.ID, a.FQN(), len(deps), names(deps), why)
 }
 

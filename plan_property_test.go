@@ -121,6 +121,7 @@ func planProperty(t *testing.T, seed int64) {
 		Atomic:       rng.Intn(3) == 0,
 		Reason:       "property",
 	}
+	o = applicable(o)
 	byFQN := rng.Intn(2) == 0
 	say("DELETE %s (deleted before: %t) %+v byFQN=%t", target, before.arts[w.ids[target]].Deleted, o, byFQN)
 	w.f.Clock.Advance(time.Hour)
@@ -275,4 +276,17 @@ func planHasAncestorIn(s planState, id string, in func(string) bool) bool {
 		}
 	}
 	return false
+}
+
+// applicable clears the options that do not apply to the delete o
+// describes, which the registry refuses (TestDeleteRefusesOptionsThatDoNotApply):
+// a cascade limit without Cascade, a lineage policy on a plain soft delete.
+func applicable(o registry.DeleteOptions) registry.DeleteOptions {
+	if !o.Cascade {
+		o.CascadeLimit = 0
+	}
+	if !o.Hard && !o.Cascade {
+		o.Lineage = registry.LineageRestrict
+	}
+	return o
 }

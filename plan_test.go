@@ -885,10 +885,8 @@ func planCases() []planCase {
 		// Rule 7: lineage, in a plain soft delete, a soft cascade and a hard delete.
 		{name: "lineage/a plain soft delete leaves dependents alone", build: lin, target: "m2",
 			deleted: []string{"m2"}},
-		{name: "lineage/a plain soft delete under detach marks nothing", build: lin, target: "m2",
-			opts: registry.DeleteOptions{Lineage: registry.Detach}, deleted: []string{"m2"}},
-		{name: "lineage/a plain soft delete under lineage cascade takes nothing more", build: lin, target: "m2",
-			opts: registry.DeleteOptions{Lineage: registry.Cascade}, deleted: []string{"m2"}},
+		// A plain soft delete under Detach or Cascade is ErrInvalid
+		// (TestDeleteRefusesOptionsThatDoNotApply).
 		{name: "lineage/soft cascade, restrict: the version with a dependent fails", build: lin, target: "m1", opts: planCasc,
 			deleted:  []string{"m1"},
 			failed:   map[string]string{"m2": hasDeps},

@@ -9,7 +9,7 @@ import (
 // PurgeOptions are the options of Purge.
 type PurgeOptions struct {
 	// Lineage is the policy for live dependents of what is purged; the
-	// default, Restrict, keeps a soft-deleted artifact that live artifacts
+	// default, LineageRestrict, keeps a soft-deleted artifact that live artifacts
 	// still depend on.
 	Lineage LineagePolicy
 	// DryRun reports what would be purged and changes nothing.
@@ -18,21 +18,35 @@ type PurgeOptions struct {
 	Reason string
 }
 
+// PurgeOption is an option of Purge: a PurgeOptions. Options apply in
+// order; each sets the fields it gives a non-zero value.
+type PurgeOption interface{ applyPurge(*PurgeOptions) }
+
+func (o PurgeOptions) applyPurge(to *PurgeOptions) {
+	if o.Lineage != LineageRestrict {
+		to.Lineage = o.Lineage
+	}
+	to.DryRun = to.DryRun || o.DryRun
+	if o.Reason != "" {
+		to.Reason = o.Reason
+	}
+}
+
 // Purge hard deletes the soft-deleted artifacts that were deleted at least
 // olderThan ago, oldest first, through the same planner and checks as any
 // hard delete (authorization, lineage, purge protection), with their
 // subtrees, and reports each item. It finds them through the deletion-time
 // index, never by scanning live artifacts.
-func (r *Registry) Purge(ctx context.Context, olderThan time.Duration, opts ...PurgeOptions) (Result, error) {
+func (r *Registry) Purge(ctx context.Context, olderThan time.Duration, opts ...PurgeOption) (Result, error) {
 	if olderThan < 0 {
 		return Result{}, invalid("olderThan", "age %v is negative", olderThan)
 	}
-	if len(opts) > 1 {
-		return Result{}, invalid("options", "give at most one PurgeOptions, got %d", len(opts))
-	}
 	var po PurgeOptions
-	if len(opts) == 1 {
-		po = opts[0]
+	for i, opt := range opts {
+		if isNil(opt) {
+			return Result{}, invalid("options", "purge option %d is nil", i)
+		}
+		opt.applyPurge(&po)
 	}
 	if po.Reason == "" {
 		po.Reason = "purge"

@@ -149,7 +149,7 @@ func TestPurgeRejectsBadArguments(t *testing.T) {
 	f := registrytest.New(t)
 	_, err := f.Purge(f.Ctx, -time.Nanosecond)
 	require.ErrorIs(t, err, registry.ErrInvalid)
-	_, err = f.Purge(f.Ctx, 0, registry.PurgeOptions{}, registry.PurgeOptions{})
+	_, err = f.Purge(f.Ctx, 0, nil)
 	require.ErrorIs(t, err, registry.ErrInvalid)
 	_, err = f.Purge(f.Ctx, 0, registry.PurgeOptions{Lineage: registry.LineagePolicy(7)})
 	require.ErrorIs(t, err, registry.ErrInvalid)

@@ -24,8 +24,8 @@ func notFound(id string, a *record, inc Include) *Error {
 // Get returns the artifact with the given ID. By default only a live
 // artifact is found; pass IncludeDeleted or IncludeAll to see soft-deleted
 // ones.
-func (r *Registry) Get(ctx context.Context, id string, include ...Include) (Artifact, error) {
-	inc, err := beginRead(ctx, include)
+func (r *Registry) Get(ctx context.Context, id string, opts ...ReadOption) (Artifact, error) {
+	inc, err := beginRead(ctx, opts)
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -42,8 +42,8 @@ func (r *Registry) Get(ctx context.Context, id string, include ...Include) (Arti
 
 // GetByFQN returns the artifact with the given fully qualified name (see
 // ParseFQN), in one index lookup.
-func (r *Registry) GetByFQN(ctx context.Context, fqn string, include ...Include) (Artifact, error) {
-	inc, err := beginRead(ctx, include)
+func (r *Registry) GetByFQN(ctx context.Context, fqn string, opts ...ReadOption) (Artifact, error) {
+	inc, err := beginRead(ctx, opts)
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -56,8 +56,8 @@ func (r *Registry) GetByFQN(ctx context.Context, fqn string, include ...Include)
 
 // GetVersion returns the artifact with the given namespace, name and version
 // (empty for an unversioned artifact).
-func (r *Registry) GetVersion(ctx context.Context, namespace, name, version string, include ...Include) (Artifact, error) {
-	inc, err := beginRead(ctx, include)
+func (r *Registry) GetVersion(ctx context.Context, namespace, name, version string, opts ...ReadOption) (Artifact, error) {
+	inc, err := beginRead(ctx, opts)
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -79,14 +79,14 @@ func (r *Registry) GetVersion(ctx context.Context, namespace, name, version stri
 
 // beginRead checks what every read starts with. Reads need no principal
 // unless reads are authorized.
-func beginRead(ctx context.Context, include []Include) (Include, error) {
+func beginRead(ctx context.Context, opts []ReadOption) (Include, error) {
 	if ctx == nil {
 		return "", invalid("ctx", "context is nil; pass context.Background() or a request context")
 	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	return resolveInclude(include)
+	return resolveReadOptions(opts)
 }
 
 func (r *Registry) found(ctx context.Context, key string, a *record, inc Include) (Artifact, error) {

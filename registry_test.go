@@ -135,7 +135,7 @@ func TestRegisterSetsBookkeeping(t *testing.T) {
 	want := registry.Artifact{ID: a.ID, Kind: registry.KindModel, Namespace: "svc", Name: "m", Version: "1",
 		Revision: 1, CreatedAt: registrytest.Epoch, UpdatedAt: registrytest.Epoch, UpdatedBy: registrytest.Principal}
 	assert.Equal(t, want, a)
-	assert.Equal(t, 0.1, a.EntityVersion())
+	assert.Equal(t, "0.1", a.EntityVersion().String())
 	got := f.MustGet(t, a.ID)
 	assert.Equal(t, want, got)
 
@@ -452,7 +452,7 @@ func TestUpdateReplacesMetadata(t *testing.T) {
 	want.Revision, want.UpdatedAt, want.UpdatedBy = 2, at, "bob"
 	assert.Equal(t, want, got, "metadata is replaced as a whole")
 	assert.Equal(t, registrytest.Epoch, got.CreatedAt)
-	assert.Equal(t, 0.2, got.EntityVersion())
+	assert.Equal(t, "0.2", got.EntityVersion().String())
 	assert.Equal(t, want, f.MustGet(t, a.ID))
 
 	at = f.Clock.Advance(time.Minute)
@@ -584,28 +584,28 @@ func TestGetWithEachInclude(t *testing.T) {
 	hard := f.MustRegister(t, coreModel("svc", "hard", "1"))
 	coreHardDelete(t, f, hard.ID)
 
-	getters := map[string]func(a registry.Artifact, inc ...registry.Include) (registry.Artifact, error){
-		"Get": func(a registry.Artifact, inc ...registry.Include) (registry.Artifact, error) {
+	getters := map[string]func(a registry.Artifact, inc ...registry.ReadOption) (registry.Artifact, error){
+		"Get": func(a registry.Artifact, inc ...registry.ReadOption) (registry.Artifact, error) {
 			return f.Get(f.Ctx, a.ID, inc...)
 		},
-		"GetByFQN": func(a registry.Artifact, inc ...registry.Include) (registry.Artifact, error) {
+		"GetByFQN": func(a registry.Artifact, inc ...registry.ReadOption) (registry.Artifact, error) {
 			return f.GetByFQN(f.Ctx, a.FQN(), inc...)
 		},
-		"GetVersion": func(a registry.Artifact, inc ...registry.Include) (registry.Artifact, error) {
+		"GetVersion": func(a registry.Artifact, inc ...registry.ReadOption) (registry.Artifact, error) {
 			return f.GetVersion(f.Ctx, a.Namespace, a.Name, a.Version, inc...)
 		},
 	}
 	includes := []struct {
 		desc string
-		inc  []registry.Include
+		inc  []registry.ReadOption
 		// found says whether a live and a soft-deleted artifact are found.
 		live, deleted bool
 	}{
 		{"default", nil, true, false},
-		{"zero value", []registry.Include{""}, true, false},
-		{"non-deleted", []registry.Include{registry.IncludeNonDeleted}, true, false},
-		{"deleted", []registry.Include{registry.IncludeDeleted}, false, true},
-		{"all", []registry.Include{registry.IncludeAll}, true, true},
+		{"zero value", []registry.ReadOption{registry.Include("")}, true, false},
+		{"non-deleted", []registry.ReadOption{registry.IncludeNonDeleted}, true, false},
+		{"deleted", []registry.ReadOption{registry.IncludeDeleted}, false, true},
+		{"all", []registry.ReadOption{registry.IncludeAll}, true, true},
 	}
 	for name, get := range getters {
 		for _, inc := range includes {
@@ -627,10 +627,17 @@ func TestGetWithEachInclude(t *testing.T) {
 			})
 		}
 		t.Run(name+"/bad include", func(t *testing.T) {
-			_, err := get(live, "everything")
+			_, err := get(live, registry.Include("everything"))
 			coreInvalid(t, err, "include")
-			_, err = get(live, registry.IncludeAll, registry.IncludeDeleted)
-			coreInvalid(t, err, "include")
+			_, err = get(live, nil)
+			coreInvalid(t, err, "options")
+		})
+		t.Run(name+"/the last include wins", func(t *testing.T) {
+			_, err := get(gone, registry.IncludeAll, registry.IncludeNonDeleted)
+			coreErr(t, err, registry.ErrNotFound)
+			got, err := get(gone, registry.IncludeNonDeleted, registry.IncludeDeleted)
+			require.NoError(t, err)
+			assert.Equal(t, gone, got)
 		})
 	}
 }

@@ -12,12 +12,25 @@ type RestoreOptions struct {
 	Reason string
 }
 
+// RestoreOption is an option of Restore and RestoreByFQN: a RestoreOptions.
+// Options apply in order; each sets the fields it gives a non-zero value.
+type RestoreOption interface{ applyRestore(*RestoreOptions) }
+
+func (o RestoreOptions) applyRestore(to *RestoreOptions) {
+	if o.ClientToken != "" {
+		to.ClientToken = o.ClientToken
+	}
+	if o.Reason != "" {
+		to.Reason = o.Reason
+	}
+}
+
 // Restore brings back a soft-deleted artifact and the descendants that the
 // same delete operation took, and only those: a child deleted on its own
 // before stays deleted. It is one transaction. A live artifact is
 // ErrNotDeleted; an unknown or hard-deleted one ErrNotFound; one whose
 // parent is still soft deleted ErrParentDeleted (restore the parent first).
-func (r *Registry) Restore(ctx context.Context, id string, opts ...RestoreOptions) (Artifact, error) {
+func (r *Registry) Restore(ctx context.Context, id string, opts ...RestoreOption) (Artifact, error) {
 	cid, err := checkID("id", id)
 	if err != nil {
 		return Artifact{}, err
@@ -27,7 +40,7 @@ func (r *Registry) Restore(ctx context.Context, id string, opts ...RestoreOption
 
 // RestoreByFQN is Restore for the artifact with the given fully qualified
 // name.
-func (r *Registry) RestoreByFQN(ctx context.Context, fqn string, opts ...RestoreOptions) (Artifact, error) {
+func (r *Registry) RestoreByFQN(ctx context.Context, fqn string, opts ...RestoreOption) (Artifact, error) {
 	ns, name, version, err := ParseFQN(fqn)
 	if err != nil {
 		return Artifact{}, err
@@ -35,13 +48,13 @@ func (r *Registry) RestoreByFQN(ctx context.Context, fqn string, opts ...Restore
 	return r.restore(ctx, target{fqn: fqn, ns: ns, name: name, version: version}, opts)
 }
 
-func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOptions) (Artifact, error) {
-	if len(opts) > 1 {
-		return Artifact{}, invalid("options", "give at most one RestoreOptions, got %d", len(opts))
-	}
+func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) (Artifact, error) {
 	var o RestoreOptions
-	if len(opts) == 1 {
-		o = opts[0]
+	for i, opt := range opts {
+		if isNil(opt) {
+			return Artifact{}, invalid("options", "restore option %d is nil", i)
+		}
+		opt.applyRestore(&o)
 	}
 	if err := checkToken(o.ClientToken); err != nil {
 		return Artifact{}, err
@@ -61,7 +74,7 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOptions)
 			out = tr.Restored.artifact()
 			return nil
 		}
-		a, nf := t.resolve(w)
+		a, nf := t.resolve(w, false)
 		if nf != nil {
 			return nf
 		}

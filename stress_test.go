@@ -505,14 +505,20 @@ func (w *stressWriter) delete(op string, d stressDelete, allowed ...string) (reg
 			}
 		}
 	case w.chance(0.2):
-		// The same token for a request with a larger cascade limit, which
-		// keeps every invariant if the token has expired meanwhile.
+		// The same token for a request with a larger cascade limit (or
+		// another reason, without Cascade: a prefix, so the
+		// atomic marker is not matched), which keeps every invariant if
+		// the token has expired meanwhile.
 		other := d
-		limit := d.o.CascadeLimit
-		if limit == 0 {
-			limit = registry.DefaultCascadeLimit
+		if d.o.Cascade {
+			limit := d.o.CascadeLimit
+			if limit == 0 {
+				limit = registry.DefaultCascadeLimit
+			}
+			other.o.CascadeLimit = limit + 1
+		} else {
+			other.o.Reason = "again: " + d.o.Reason
 		}
-		other.o.CascadeLimit = limit + 1
 		_, err2 := w.do(other)
 		w.s.outcome(w.who(), op+" mismatch", err2, allowed...)
 	}
@@ -703,6 +709,7 @@ func (w *stressWriter) tDelete(j int) {
 	}
 	d := stressDelete{id: a.ID, o: registry.DeleteOptions{Hard: w.chance(0.3), Recursive: w.chance(0.6), Atomic: w.chance(0.5),
 		DryRun: w.chance(0.15), Cascade: w.chance(0.1), Lineage: w.policy(), ClientToken: w.token(), Reason: w.reason()}}
+	d.o = applicable(d.o)
 	op := "t-delete-soft"
 	switch {
 	case d.o.Hard:
@@ -837,6 +844,7 @@ func (w *stressWriter) lDelete(j int) {
 	}
 	d := stressDelete{id: a.ID, o: registry.DeleteOptions{Hard: w.chance(0.5), Cascade: w.chance(0.3), CascadeLimit: w.pick(5),
 		Lineage: w.policy(), Atomic: w.chance(0.4), DryRun: w.chance(0.15), ClientToken: w.token(), Reason: w.reason()}}
+	d.o = applicable(d.o)
 	if w.chance(0.3) {
 		d.id, d.fqn = "", a.FQN()
 	}

@@ -379,7 +379,7 @@ func TestClientTokenWithAnotherRequestIsAMismatch(t *testing.T) {
 			return err
 		}},
 		{"lineage policy", func(f *registrytest.Fixture) error {
-			_, err := f.Delete(f.Ctx, f.Code.ID, with(func(o *registry.DeleteOptions) { o.Lineage = registry.Detach }))
+			_, err := f.Delete(f.Ctx, f.Code.ID, with(func(o *registry.DeleteOptions) { o.Hard, o.Lineage = true, registry.Detach }))
 			return err
 		}},
 		{"atomic", func(f *registrytest.Fixture) error {

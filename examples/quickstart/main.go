@@ -175,14 +175,14 @@ func (t *tour) result(what string, res registry.Result, err error) {
 	}
 }
 
-func (t *tour) get(what, id string, include ...registry.Include) {
+func (t *tour) get(what, id string, include ...registry.ReadOption) {
 	t.step++
 	a, err := t.reg.Get(t.ctx, id, include...)
 	if err != nil {
 		fmt.Printf("%2d. %s: %s\n", t.step, what, orOK(err))
 		return
 	}
-	fmt.Printf("%2d. %s: %s deleted=%t revision=%d (version %.1f) updatedBy=%s", t.step, what, a.FQN(), a.Deleted, a.Revision, a.EntityVersion(), a.UpdatedBy)
+	fmt.Printf("%2d. %s: %s deleted=%t revision=%d (version %s) updatedBy=%s", t.step, what, a.FQN(), a.Deleted, a.Revision, a.EntityVersion(), a.UpdatedBy)
 	if a.HasDeletedUpstream() {
 		fmt.Printf(" deletedUpstreams=%d", len(a.DeletedUpstreams))
 	}
