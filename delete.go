@@ -46,9 +46,10 @@ const DefaultCascadeLimit = 20
 // DeleteOptions are the options of Delete and DeleteByFQN; each is off by
 // default.
 type DeleteOptions struct {
-	// Hard removes the artifact for good: row, index entries, lineage edges,
-	// tokens and deployments. Otherwise the delete is soft and reversible by
+	// Hard removes the artifact for good: row, index entries, lineage edges
+	// and deployments. Otherwise the delete is soft and reversible by
 	// Restore. A hard delete of a soft-deleted artifact makes it permanent.
+	// Client tokens of earlier requests on it are kept (see ClientToken).
 	Hard bool
 	// Recursive deletes the containment subtree too, children first, in the
 	// same mode. Without it an artifact with live children is ErrNotEmpty.
@@ -68,7 +69,10 @@ type DeleteOptions struct {
 	// DryRun computes the result and changes nothing.
 	DryRun bool
 	// ClientToken (1–64 of [a-zA-Z0-9-]) makes the delete happen once: a
-	// retry with the same token and request returns the first result.
+	// retry with the same token and request returns the first result
+	// (Replayed) and changes nothing, for the token's whole lifetime
+	// (WithTokenTTL), even if the artifact was hard deleted and its name
+	// registered again meanwhile.
 	ClientToken string
 	// Reason is recorded on soft-deleted artifacts and in events.
 	Reason string

@@ -36,10 +36,9 @@ type modelState struct {
 type modelEdgeKey struct{ up, down string }
 
 // modelToken is a bound client token: the request it was used for and what
-// that request returned.
+// that request returned. It lives its TTL whatever happens to its target.
 type modelToken struct {
 	request  string
-	target   string
 	expires  time.Time
 	result   registry.Result    // deletes
 	restored *registry.Artifact // restores
@@ -501,7 +500,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	// A call that deleted nothing changed nothing: it does not bind its
 	// token, so that the caller can fix the cause and retry with it.
 	if d.ClientToken != "" && len(res.Deleted) > 0 {
-		m.tokens[d.ClientToken] = &modelToken{request: request, target: a.ID, expires: m.now.Add(m.ttl), result: modelCloneResult(res)}
+		m.tokens[d.ClientToken] = &modelToken{request: request, expires: m.now.Add(m.ttl), result: modelCloneResult(res)}
 	}
 	return modelOutcome{res: res}
 }
@@ -560,7 +559,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 	}
 	out := modelClone(a)
 	if o.token != "" {
-		m.tokens[o.token] = &modelToken{request: request, target: a.ID, expires: m.now.Add(m.ttl), restored: &out}
+		m.tokens[o.token] = &modelToken{request: request, expires: m.now.Add(m.ttl), restored: &out}
 	}
 	return modelOutcome{arts: []registry.Artifact{modelClone(a)}}
 }
@@ -931,11 +930,6 @@ func (p *modelPlan) apply(op, principal, reason string) {
 		a := m.arts[id]
 		m.touch(a, principal)
 		a.DeletedUpstreams = append(slices.Clone(a.DeletedUpstreams), lost[id]...)
-	}
-	for t, tok := range m.tokens {
-		if gone[tok.target] {
-			delete(m.tokens, t)
-		}
 	}
 	for _, u := range uris {
 		if !m.referenced(u) {

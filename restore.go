@@ -6,7 +6,9 @@ import (
 
 // RestoreOptions are the options of Restore and RestoreByFQN.
 type RestoreOptions struct {
-	// ClientToken makes the restore happen once, as for Delete.
+	// ClientToken makes the restore happen once, as for Delete: a retry
+	// returns the first call's artifact and changes nothing, for the token's
+	// whole lifetime, whatever happened to the artifact since.
 	ClientToken string
 	// Reason is recorded in the events.
 	Reason string

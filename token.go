@@ -15,12 +15,13 @@ const MaxTokenLength = 64
 // outpaces the at most one token each write adds.
 const expireBatch = 256
 
-// tokenRow remembers one request made with a client token and its outcome.
+// tokenRow remembers one request made with a client token and its outcome,
+// for the token's whole lifetime, whatever happens to its target meanwhile.
 type tokenRow struct {
 	Token       string
 	Fingerprint string
 	Request     string // what the request was, for the mismatch message
-	Target      string // the artifact the request resolved to
+	Target      string // the artifact the request resolved to; it may be gone since
 	Result      Result
 	Restored    *record
 	Created     time.Time
@@ -82,7 +83,8 @@ func (w *writeTxn) replay(token, fp, request string) (*tokenRow, error) {
 }
 
 // remember stores the outcome of a request made with a token, in the same
-// transaction as the request's changes.
+// transaction as the request's changes. The row stays until it expires,
+// whatever happens to its target: a hard delete does not drop it.
 func (w *writeTxn) remember(t *tokenRow) error {
 	t.Created = w.now
 	t.Expires = w.now.Add(w.r.tokenTTL)
@@ -96,31 +98,6 @@ func (w *writeTxn) remember(t *tokenRow) error {
 		return fmt.Errorf("registry: store token: %w", err)
 	}
 	w.tokens++
-	return nil
-}
-
-// dropTokens removes the tokens of requests that targeted the given
-// artifacts, which a hard delete has removed.
-func (w *writeTxn) dropTokens(ids []string) error {
-	if w.tokens == 0 {
-		return nil
-	}
-	var doomed []any
-	for _, id := range ids {
-		it, err := w.Get(tableTokens, indexTarget+prefix, idKey(id))
-		if err != nil {
-			return fmt.Errorf("registry: tokens of %s: %w", id, err)
-		}
-		for o := it.Next(); o != nil; o = it.Next() {
-			doomed = append(doomed, o)
-		}
-	}
-	for _, o := range doomed {
-		if err := w.Delete(tableTokens, o); err != nil {
-			return fmt.Errorf("registry: drop token: %w", err)
-		}
-		w.tokens--
-	}
 	return nil
 }
 

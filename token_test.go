@@ -254,14 +254,16 @@ func TestClientTokenRetryByFQNLeavesANewHolderOfTheNameAlone(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestHardDeleteDropsTheTokensOfEarlierRequestsOnItsArtifacts(t *testing.T) {
+// A hard delete keeps the tokens of earlier requests on what it deletes:
+// each lives its whole TTL, and a retry returns the first result.
+func TestHardDeleteKeepsTheTokensOfEarlierRequestsOnItsArtifacts(t *testing.T) {
 	f := registrytest.New(t)
 	// Requests on the artifacts the hard delete will take.
 	softCode := registry.DeleteOptions{ClientToken: "guard-soft-code"}
-	_, err := f.Delete(f.Ctx, f.Code.ID, softCode)
+	codeFirst, err := f.Delete(f.Ctx, f.Code.ID, softCode)
 	require.NoError(t, err)
 	softChild := registry.DeleteOptions{ClientToken: "guard-soft-child"}
-	_, err = f.Delete(f.Ctx, f.Children[0].ID, softChild)
+	childFirst, err := f.Delete(f.Ctx, f.Children[0].ID, softChild)
 	require.NoError(t, err)
 	// A request on an artifact it leaves alone.
 	softDataset := registry.DeleteOptions{ClientToken: "guard-soft-dataset"}
@@ -273,54 +275,51 @@ func TestHardDeleteDropsTheTokensOfEarlierRequestsOnItsArtifacts(t *testing.T) {
 	res, err := f.Delete(f.Ctx, f.Package.ID, registry.DeleteOptions{Hard: true, Recursive: true})
 	require.NoError(t, err)
 	require.Contains(t, res.Deleted, f.Children[0].ID, "the recursive hard delete takes the soft-deleted child too")
+	require.NoError(t, f.Check())
 
 	for _, c := range []struct {
-		name string
-		id   string
-		opts registry.DeleteOptions
+		name  string
+		id    string
+		opts  registry.DeleteOptions
+		first registry.Result
 	}{
-		{"the target's own token", f.Code.ID, softCode},
-		{"a token of a child taken by a recursive delete", f.Children[0].ID, softChild},
+		{"the target's own token", f.Code.ID, softCode, codeFirst},
+		{"a token of a child taken by a recursive delete", f.Children[0].ID, softChild, childFirst},
+		{"a token of an artifact the delete left alone", f.Dataset.ID, softDataset, keep},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := f.Delete(f.Ctx, c.id, c.opts)
-			require.ErrorIs(t, err, registry.ErrNotFound, "the token is gone, so the retry runs again and finds nothing")
-			assert.False(t, res.Replayed)
-			// The token is free: another request may use it.
-			other, err := f.Delete(f.Ctx, f.Versions[0].ID, registry.DeleteOptions{DryRun: true, ClientToken: c.opts.ClientToken})
-			require.NoError(t, err)
-			assert.False(t, other.Replayed)
-			_, err = f.Register(f.Ctx, registry.Artifact{Kind: registry.KindCode, Namespace: "guard", Name: c.opts.ClientToken})
-			require.NoError(t, err)
-			reuse, err := f.DeleteByFQN(f.Ctx, registry.BuildFQN("guard", c.opts.ClientToken, ""), c.opts)
-			require.NoError(t, err, "a dropped token must not be a mismatch for a new request")
-			assert.False(t, reuse.Replayed)
+			before := guardSnapshot(t, f)
+			again, err := f.Delete(f.Ctx, c.id, c.opts)
+			require.NoError(t, err, "the token lives on: the retry returns the first result, not a 404")
+			assert.True(t, again.Replayed)
+			assert.Equal(t, c.first, guardWithoutReplayed(again))
+			// The token is still bound: another request with it is a mismatch.
+			_, err = f.Delete(f.Ctx, f.Versions[0].ID, registry.DeleteOptions{ClientToken: c.opts.ClientToken})
+			guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+			assert.Equal(t, before, guardSnapshot(t, f))
+			require.NoError(t, f.Check())
 		})
 	}
-
-	t.Run("a token of an artifact the delete left alone", func(t *testing.T) {
-		again, err := f.Delete(f.Ctx, f.Dataset.ID, softDataset)
-		require.NoError(t, err)
-		assert.True(t, again.Replayed)
-		assert.Equal(t, keep, guardWithoutReplayed(again))
-	})
 }
 
-func TestHardDeleteDropsTheTokenOfAnEarlierRestore(t *testing.T) {
+func TestHardDeleteKeepsTheTokenOfAnEarlierRestore(t *testing.T) {
 	f := registrytest.New(t)
 	_, err := f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{})
 	require.NoError(t, err)
 	restore := registry.RestoreOptions{ClientToken: "guard-restore"}
-	_, err = f.Restore(f.Ctx, f.Code.ID, restore)
+	first, err := f.Restore(f.Ctx, f.Code.ID, restore)
 	require.NoError(t, err)
 	_, err = f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{Hard: true})
 	require.NoError(t, err)
 
-	_, err = f.Restore(f.Ctx, f.Code.ID, restore)
-	require.ErrorIs(t, err, registry.ErrNotFound, "the restore token went with its artifact")
-	res, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{ClientToken: restore.ClientToken})
-	require.NoError(t, err, "a dropped token must not be a mismatch for a new request")
-	assert.False(t, res.Replayed)
+	before := guardSnapshot(t, f)
+	again, err := f.Restore(f.Ctx, f.Code.ID, restore)
+	require.NoError(t, err, "the restore token outlives its artifact")
+	assert.Equal(t, first, again)
+	_, err = f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{ClientToken: restore.ClientToken})
+	guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+	assert.Equal(t, before, guardSnapshot(t, f))
+	require.NoError(t, f.Check())
 }
 
 func TestResetForgetsEveryToken(t *testing.T) {
@@ -920,4 +919,89 @@ func TestRestoreClientToken(t *testing.T) {
 		require.NoError(t, err, "the fixed retry runs")
 		assert.False(t, got.Deleted)
 	})
+}
+
+// A token is kept for its whole lifetime whatever happens to its target: a
+// retry after someone else hard deleted the artifact and registered its
+// name again returns the first result and leaves the new artifact alone.
+func TestClientTokenRetryAfterTheTargetWasReplacedReplays(t *testing.T) {
+	cases := []struct {
+		name string
+		// first makes the request with the token; retry must replay it.
+		first func(f *registrytest.Fixture) (any, error)
+		// restore says whether the target is soft deleted before the
+		// first call and the new holder of the name is soft deleted too.
+		restore bool
+	}{
+		{"DeleteByFQN", func(f *registrytest.Fixture) (any, error) {
+			return f.DeleteByFQN(f.Ctx, f.Code.FQN(), registry.DeleteOptions{ClientToken: "retry-fqn", Reason: "old"})
+		}, false},
+		{"Delete by ID", func(f *registrytest.Fixture) (any, error) {
+			return f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{ClientToken: "retry-id", Reason: "old"})
+		}, false},
+		{"RestoreByFQN", func(f *registrytest.Fixture) (any, error) {
+			return f.RestoreByFQN(f.Ctx, f.Code.FQN(), registry.RestoreOptions{ClientToken: "retry-restore-fqn"})
+		}, true},
+		{"Restore by ID", func(f *registrytest.Fixture) (any, error) {
+			return f.Restore(f.Ctx, f.Code.ID, registry.RestoreOptions{ClientToken: "retry-restore-id"})
+		}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := registrytest.New(t)
+			if c.restore {
+				_, err := f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{})
+				require.NoError(t, err)
+			}
+			first, err := c.first(f)
+			require.NoError(t, err)
+
+			// Someone else hard deletes it and registers the name again.
+			other := registry.WithPrincipal(f.Ctx, "someone-else")
+			f.Clock.Advance(time.Hour)
+			_, err = f.Delete(other, f.Code.ID, registry.DeleteOptions{Hard: true})
+			require.NoError(t, err)
+			heir, err := f.Register(other, registry.Artifact{Kind: registry.KindCode, Namespace: f.Code.Namespace, Name: f.Code.Name, Version: f.Code.Version})
+			require.NoError(t, err)
+			if c.restore {
+				_, err = f.Delete(other, heir.ID, registry.DeleteOptions{})
+				require.NoError(t, err)
+			}
+
+			f.Clock.Advance(registry.DefaultTokenTTL - time.Hour - time.Nanosecond)
+			before := guardSnapshot(t, f)
+			again, err := c.first(f)
+			require.NoError(t, err, "a retry within the token's lifetime returns the first result")
+			if res, ok := again.(registry.Result); ok {
+				assert.True(t, res.Replayed)
+				assert.Equal(t, first, guardWithoutReplayed(res))
+			} else {
+				assert.Equal(t, first, again)
+			}
+			assert.Equal(t, before, guardSnapshot(t, f), "the retry acted again")
+			now, err := f.Get(f.Ctx, heir.ID, registry.IncludeAll)
+			require.NoError(t, err)
+			assert.Equal(t, c.restore, now.Deleted, "the new artifact is untouched")
+			require.NoError(t, f.Check())
+
+			// Expiry still works: at the TTL the token is forgotten and the
+			// call runs afresh, by FQN on the new artifact.
+			f.Clock.Advance(time.Nanosecond)
+			fresh, err := c.first(f)
+			if !strings.Contains(c.name, "FQN") {
+				require.ErrorIs(t, err, registry.ErrNotFound, "an expired token is forgotten: the call runs again")
+			} else {
+				require.NoError(t, err)
+				switch got := fresh.(type) {
+				case registry.Result:
+					assert.False(t, got.Replayed)
+					assert.Equal(t, []string{heir.ID}, got.Deleted)
+				case registry.Artifact:
+					assert.Equal(t, heir.ID, got.ID)
+					assert.False(t, got.Deleted)
+				}
+			}
+			require.NoError(t, f.Check())
+		})
+	}
 }
