@@ -26,8 +26,9 @@ var ErrInconsistent = errors.New("registry: inconsistent")
 //     live one records no delete;
 //   - every lineage edge joins two stored artifacts, and the edges form no
 //     cycle;
-//   - every idempotency token is indexed by its token and by its expiry; its
-//     target may be gone (a token outlives a hard delete of its target);
+//   - every idempotency token is indexed by its principal and token and by
+//     its expiry; its target may be gone (a token outlives a hard delete of
+//     its target);
 //   - no pending cleanup names a URI an artifact still references.
 //
 // Check costs time linear in the size of the registry. Tests call it after
@@ -280,7 +281,12 @@ func (c *checker) tokens(counted int) {
 		if t.Token == "" || checkToken(t.Token) != nil {
 			c.fail("token %q is malformed", t.Token)
 		}
-		c.indexedMulti(tableTokens, indexExpires, append(timeKey(t.Expires), t.Token...), t)
+		if t.Principal == "" || checkText("principal", t.Principal, MaxNameLength, false) != nil {
+			c.fail("token %q belongs to a malformed principal %q", t.Token, t.Principal)
+		}
+		key := tokenKey(t.Principal, t.Token)
+		c.indexed(tableTokens, indexID, key, t)
+		c.indexedMulti(tableTokens, indexExpires, append(timeKey(t.Expires), key...), t)
 		// The target may be gone since: a token outlives a hard delete of
 		// its target.
 		if cid, err := checkID("target", t.Target); err != nil || cid != t.Target {

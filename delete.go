@@ -72,7 +72,8 @@ type DeleteOptions struct {
 	// retry with the same token and request returns the first result
 	// (Replayed) and changes nothing, for the token's whole lifetime
 	// (WithTokenTTL), even if the artifact was hard deleted and its name
-	// registered again meanwhile.
+	// registered again meanwhile. A token is its principal's: another
+	// principal's same token is another token.
 	ClientToken string
 	// Reason is recorded on soft-deleted artifacts and in events.
 	Reason string

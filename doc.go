@@ -132,12 +132,14 @@
 // (Delete or Restore), the target as given (an ID, or an FQN: the two forms
 // are different requests, while an ID's letter case is not), every option
 // that matters (CascadeLimit only with Cascade; not DryRun) and the
-// principal: a token is its caller's. A call that deletes nothing does not
-// bind its token, so the caller can fix the cause and retry with it; a dry
-// run neither replays nor stores one. A token lives 8 hours (WithTokenTTL)
-// whatever happens to its target meanwhile: a retry after the artifact was
-// hard deleted, even after its name was registered again, returns the
-// first result and acts on nothing.
+// Reason. A token belongs to its principal: tokens are kept per (principal,
+// token), so two principals using the same token never meet, each getting
+// its own first result, and no error shows one the other's request. A call
+// that deletes nothing does not bind its token, so the caller can fix the
+// cause and retry with it; a dry run neither replays nor stores one. A
+// token lives 8 hours (WithTokenTTL) whatever happens to its target
+// meanwhile: a retry after the artifact was hard deleted, even after its
+// name was registered again, returns the first result and acts on nothing.
 //
 // Artifacts carry StorageURIs. When a hard delete commits, the URIs no other
 // artifact references are queued for cleanup in the same transaction and

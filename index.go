@@ -89,7 +89,11 @@ func newSchema() *memdb.DBSchema {
 			}),
 		}},
 		tableTokens: {Name: tableTokens, Indexes: map[string]*memdb.IndexSchema{
-			indexID:      unique(indexID, func(o any) []byte { return []byte(o.(*tokenRow).Token) }),
+			// principal, token: a token is its principal's.
+			indexID: unique(indexID, func(o any) []byte {
+				t := o.(*tokenRow)
+				return tokenKey(t.Principal, t.Token)
+			}),
 			indexExpires: multiple(indexExpires, func(o any) []byte { return timeKey(o.(*tokenRow).Expires) }),
 		}},
 	}}

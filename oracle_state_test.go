@@ -26,7 +26,7 @@ type modelState struct {
 	authz   bool          // modelAllowed decides every change
 	arts    map[string]*registry.Artifact
 	edges   map[modelEdgeKey]registry.Edge
-	tokens  map[string]*modelToken
+	tokens  map[modelTokenKey]*modelToken
 	pending map[string]bool // storage URIs waiting for a cleaner
 	ops     map[string]bool // every operation ID a call has returned
 	known   []string        // every ID ever registered, first registration order
@@ -34,6 +34,9 @@ type modelState struct {
 }
 
 type modelEdgeKey struct{ up, down string }
+
+// modelTokenKey names a client token: a token is its principal's.
+type modelTokenKey struct{ principal, token string }
 
 // modelToken is a bound client token: the request it was used for and what
 // that request returned. It lives its TTL whatever happens to its target.
@@ -56,7 +59,7 @@ func newModelState(now time.Time, cfg modelConfig) *modelState {
 	return &modelState{
 		now: now, ttl: cfg.ttl, protect: cfg.protect, authz: cfg.authz,
 		arts: map[string]*registry.Artifact{}, edges: map[modelEdgeKey]registry.Edge{},
-		tokens: map[string]*modelToken{}, pending: map[string]bool{}, ops: map[string]bool{},
+		tokens: map[modelTokenKey]*modelToken{}, pending: map[string]bool{}, ops: map[string]bool{},
 		knownOK: map[string]bool{},
 	}
 }
@@ -420,9 +423,9 @@ func (m *modelState) deploy(principal, id, endpoint string, on bool) modelOutcom
 	return modelOutcome{}
 }
 
-// token looks a client token up: nil when unused or expired.
-func (m *modelState) token(t string) *modelToken {
-	if tok := m.tokens[t]; tok != nil && tok.expires.After(m.now) {
+// token looks a principal's client token up: nil when unused or expired.
+func (m *modelState) token(principal, t string) *modelToken {
+	if tok := m.tokens[modelTokenKey{modelPrincipal(principal), t}]; tok != nil && tok.expires.After(m.now) {
 		return tok
 	}
 	return nil
@@ -473,7 +476,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	request := fmt.Sprintf("delete %s hard=%t recursive=%t cascade=%t limit=%d lineage=%d atomic=%t reason=%q by %s",
 		target, d.Hard, d.Recursive, d.Cascade, requestLimit, d.Lineage, d.Atomic, d.Reason, modelPrincipal(o.principal))
 	if d.ClientToken != "" && !d.DryRun {
-		if tok := m.token(d.ClientToken); tok != nil {
+		if tok := m.token(o.principal, d.ClientToken); tok != nil {
 			if tok.request != request {
 				return modelOutcome{code: registry.CodeIdempotencyMismatch}
 			}
@@ -500,7 +503,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	// A call that deleted nothing changed nothing: it does not bind its
 	// token, so that the caller can fix the cause and retry with it.
 	if d.ClientToken != "" && len(res.Deleted) > 0 {
-		m.tokens[d.ClientToken] = &modelToken{request: request, expires: m.now.Add(m.ttl), result: modelCloneResult(res)}
+		m.tokens[modelTokenKey{modelPrincipal(o.principal), d.ClientToken}] = &modelToken{request: request, expires: m.now.Add(m.ttl), result: modelCloneResult(res)}
 	}
 	return modelOutcome{res: res}
 }
@@ -523,7 +526,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 	}
 	request := fmt.Sprintf("restore %s reason=%q by %s", target, o.reason, modelPrincipal(o.principal))
 	if o.token != "" {
-		if tok := m.token(o.token); tok != nil {
+		if tok := m.token(o.principal, o.token); tok != nil {
 			if tok.request != request {
 				return modelOutcome{code: registry.CodeIdempotencyMismatch}
 			}
@@ -559,7 +562,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 	}
 	out := modelClone(a)
 	if o.token != "" {
-		m.tokens[o.token] = &modelToken{request: request, expires: m.now.Add(m.ttl), restored: &out}
+		m.tokens[modelTokenKey{modelPrincipal(o.principal), o.token}] = &modelToken{request: request, expires: m.now.Add(m.ttl), restored: &out}
 	}
 	return modelOutcome{arts: []registry.Artifact{modelClone(a)}}
 }
@@ -611,7 +614,7 @@ func (m *modelState) reset(principal string) modelOutcome {
 	}
 	m.arts = map[string]*registry.Artifact{}
 	m.edges = map[modelEdgeKey]registry.Edge{}
-	m.tokens = map[string]*modelToken{}
+	m.tokens = map[modelTokenKey]*modelToken{}
 	return modelOutcome{}
 }
 

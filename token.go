@@ -17,7 +17,9 @@ const expireBatch = 256
 
 // tokenRow remembers one request made with a client token and its outcome,
 // for the token's whole lifetime, whatever happens to its target meanwhile.
+// It is keyed by (principal, token): a token is its principal's.
 type tokenRow struct {
+	Principal   string
 	Token       string
 	Fingerprint string
 	Request     string // what the request was, for the mismatch message
@@ -26,6 +28,15 @@ type tokenRow struct {
 	Restored    *record
 	Created     time.Time
 	Expires     time.Time
+}
+
+// tokenKey is the key of a token row: the principal, a separator no
+// principal holds (principals have no control characters), the token.
+func tokenKey(principal, token string) []byte {
+	k := make([]byte, 0, len(principal)+1+len(token))
+	k = append(k, principal...)
+	k = append(k, nameSep)
+	return append(k, token...)
 }
 
 // checkToken validates a client token: 1–64 of [a-zA-Z0-9-] (seed 004).
@@ -46,8 +57,7 @@ func checkToken(t string) error {
 }
 
 // fingerprint identifies a request by everything in it but the token,
-// including who makes it: a token is its caller's, and another principal
-// reusing it is making a different request.
+// including who makes it (which the token row's key holds too).
 func fingerprint(parts ...any) string {
 	h := sha256.New()
 	for _, p := range parts {
@@ -56,14 +66,15 @@ func fingerprint(parts ...any) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// replay returns the live token row for token when the request matches it,
-// nil when the token is new or expired, and ErrIdempotencyMismatch when it
-// was used for another request.
+// replay returns the live token row of the principal's token when the
+// request matches it, nil when the token is new or expired, and
+// ErrIdempotencyMismatch when the principal used it for another request.
+// Another principal's use of the same token is never seen.
 func (w *writeTxn) replay(token, fp, request string) (*tokenRow, error) {
 	if token == "" {
 		return nil, nil
 	}
-	o, err := w.First(tableTokens, indexID, []byte(token))
+	o, err := w.First(tableTokens, indexID, tokenKey(w.principal, token))
 	if err != nil {
 		return nil, fmt.Errorf("registry: token lookup: %w", err)
 	}
@@ -86,9 +97,10 @@ func (w *writeTxn) replay(token, fp, request string) (*tokenRow, error) {
 // transaction as the request's changes. The row stays until it expires,
 // whatever happens to its target: a hard delete does not drop it.
 func (w *writeTxn) remember(t *tokenRow) error {
+	t.Principal = w.principal
 	t.Created = w.now
 	t.Expires = w.now.Add(w.r.tokenTTL)
-	if old, _ := w.First(tableTokens, indexID, []byte(t.Token)); old != nil {
+	if old, _ := w.First(tableTokens, indexID, tokenKey(t.Principal, t.Token)); old != nil {
 		if err := w.Delete(tableTokens, old); err != nil {
 			return fmt.Errorf("registry: replace expired token: %w", err)
 		}

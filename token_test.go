@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -1001,6 +1002,103 @@ func TestClientTokenRetryAfterTheTargetWasReplacedReplays(t *testing.T) {
 					assert.False(t, got.Deleted)
 				}
 			}
+			require.NoError(t, f.Check())
+		})
+	}
+}
+
+// tokenPrincipals is a registry with an artifact in each of two teams'
+// namespaces; alice works in team_a, bob in team_b. With authz, a
+// NamespaceAuthorizer scopes each to their own namespace (admin, who seeds,
+// to all).
+func tokenPrincipals(t *testing.T, authz bool) (f *registrytest.Fixture, alice, bob context.Context, mine, theirs registry.Artifact) {
+	t.Helper()
+	var opts []registry.Option
+	if authz {
+		opts = append(opts, registry.WithAuthorizer(registry.NamespaceAuthorizer{
+			registrytest.Principal: {"*"}, "alice": {"team_a"}, "bob": {"team_b"}}))
+	}
+	f = registrytest.NewEmpty(t, opts...)
+	mine = f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "team_a", Name: "churn", Version: "1"})
+	theirs = f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "team_b", Name: "fraud", Version: "1"})
+	return f, registry.WithPrincipal(f.Ctx, "alice"), registry.WithPrincipal(f.Ctx, "bob"), mine, theirs
+}
+
+// A client token is its principal's: another principal using the same
+// token first can neither make the owner's first request fail (squatting)
+// nor learn anything of it from an error, and each gets its own result.
+func TestClientTokenBelongsToItsPrincipal(t *testing.T) {
+	const token = "shared-1"
+	for _, authz := range []bool{false, true} {
+		name := "no authorizer"
+		if authz {
+			name = "NamespaceAuthorizer"
+		}
+		t.Run(name+"/delete", func(t *testing.T) {
+			f, alice, bob, aliceArt, bobArt := tokenPrincipals(t, authz)
+			bobOpts := registry.DeleteOptions{ClientToken: token, Reason: "bob-reason"}
+			bobFirst, err := f.DeleteByFQN(bob, bobArt.FQN(), bobOpts)
+			require.NoError(t, err)
+			require.Equal(t, []string{bobArt.ID}, bobFirst.Deleted)
+
+			aliceOpts := registry.DeleteOptions{Hard: true, ClientToken: token, Reason: "alice-reason"}
+			aliceFirst, err := f.Delete(alice, aliceArt.ID, aliceOpts)
+			require.NoError(t, err, "another principal's use of the token must not squat it")
+			assert.False(t, aliceFirst.Replayed)
+			assert.Equal(t, []string{aliceArt.ID}, aliceFirst.Deleted)
+			assert.True(t, aliceFirst.Hard)
+
+			for _, c := range []struct {
+				who   string
+				retry func() (registry.Result, error)
+				want  registry.Result
+			}{
+				{"alice", func() (registry.Result, error) { return f.Delete(alice, aliceArt.ID, aliceOpts) }, aliceFirst},
+				{"bob", func() (registry.Result, error) { return f.DeleteByFQN(bob, bobArt.FQN(), bobOpts) }, bobFirst},
+			} {
+				again, err := c.retry()
+				require.NoError(t, err, c.who)
+				assert.True(t, again.Replayed, c.who)
+				assert.Equal(t, c.want, guardWithoutReplayed(again), "%s gets their own first result", c.who)
+			}
+
+			// Carol sends alice's very request with the token: it is her own
+			// request, run afresh, and nothing in its outcome is alice's.
+			carol := registry.WithPrincipal(f.Ctx, "carol")
+			res, err := f.Delete(carol, aliceArt.ID, aliceOpts)
+			guardRequireCode(t, err, registry.ErrNotFound, registry.CodeNotFound)
+			assert.False(t, res.Replayed)
+			assert.NotContains(t, err.Error(), "alice")
+			// A different request of bob's with the token is a mismatch with
+			// his own first request, and names only his.
+			_, err = f.Delete(bob, bobArt.ID, bobOpts)
+			e := guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+			assert.NotContains(t, e.Message, "alice")
+			assert.NotContains(t, e.Message, aliceArt.ID)
+			assert.Equal(t, bobArt.ID, e.ID)
+			require.NoError(t, f.Check())
+		})
+		t.Run(name+"/restore", func(t *testing.T) {
+			f, alice, bob, aliceArt, bobArt := tokenPrincipals(t, authz)
+			_, err := f.Delete(alice, aliceArt.ID, registry.DeleteOptions{})
+			require.NoError(t, err)
+			_, err = f.Delete(bob, bobArt.ID, registry.DeleteOptions{})
+			require.NoError(t, err)
+			bobOpts := registry.RestoreOptions{ClientToken: token, Reason: "bob-reason"}
+			bobFirst, err := f.Restore(bob, bobArt.ID, bobOpts)
+			require.NoError(t, err)
+			aliceOpts := registry.RestoreOptions{ClientToken: token, Reason: "alice-reason"}
+			aliceFirst, err := f.RestoreByFQN(alice, aliceArt.FQN(), aliceOpts)
+			require.NoError(t, err, "another principal's use of the token must not squat it")
+			assert.Equal(t, aliceArt.ID, aliceFirst.ID)
+			assert.False(t, aliceFirst.Deleted)
+
+			again, err := f.RestoreByFQN(alice, aliceArt.FQN(), aliceOpts)
+			require.NoError(t, err)
+			assert.Equal(t, aliceFirst, again)
+			again, err = f.Restore(bob, bobArt.ID, bobOpts)
+			require.NoError(t, err)
+			assert.Equal(t, bobFirst, again)
 			require.NoError(t, f.Check())
 		})
 	}
