@@ -128,10 +128,11 @@
 // restores) something stores the token with its result in the same
 // transaction; a retry with the same token and the same request gets that
 // result back (Replayed, never a 404) and changes nothing; the same token
-// with another request is ErrIdempotencyMismatch. The request is the call
-// (Delete or Restore), the target as given (an ID, or an FQN: the two forms
-// are different requests, while an ID's letter case is not), every option
-// that matters (CascadeLimit only with Cascade; not DryRun) and the
+// with another request is ErrIdempotencyMismatch, whose message names each
+// field that differs with its first and its new value. The request is the
+// call (Delete or Restore), the target as given (an ID, or an FQN: the two
+// forms are different requests, while an ID's letter case is not), every
+// option that matters (CascadeLimit only with Cascade; not DryRun) and the
 // Reason. A token belongs to its principal: tokens are kept per (principal,
 // token), so two principals using the same token never meet, each getting
 // its own first result, and no error shows one the other's request. A call

@@ -92,7 +92,7 @@ func newSchema() *memdb.DBSchema {
 			// principal, token: a token is its principal's.
 			indexID: unique(indexID, func(o any) []byte {
 				t := o.(*tokenRow)
-				return tokenKey(t.Principal, t.Token)
+				return tokenKey(t.Request.Principal, t.Token)
 			}),
 			indexExpires: multiple(indexExpires, func(o any) []byte { return timeKey(o.(*tokenRow).Expires) }),
 		}},

@@ -1103,3 +1103,135 @@ func TestClientTokenBelongsToItsPrincipal(t *testing.T) {
 		})
 	}
 }
+
+// An idempotency mismatch names each field of the request that differs,
+// with its first and its new value, and no other.
+func TestClientTokenMismatchNamesWhatDiffers(t *testing.T) {
+	const token = "t1"
+	base := registry.DeleteOptions{ClientToken: token, Reason: "old"}
+	with := func(edit func(o *registry.DeleteOptions)) registry.DeleteOptions {
+		o := base
+		edit(&o)
+		return o
+	}
+	del := func(o registry.DeleteOptions) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.Delete(f.Ctx, f.Code.ID, o)
+			return err
+		}
+	}
+	delFQN := func(fqn func(f *registrytest.Fixture) string, o registry.DeleteOptions) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.DeleteByFQN(f.Ctx, fqn(f), o)
+			return err
+		}
+	}
+	codeFQN := func(f *registrytest.Fixture) string { return f.Code.FQN() }
+	restore := func(id func(f *registrytest.Fixture) string, reason string) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.Restore(f.Ctx, id(f), registry.RestoreOptions{ClientToken: token, Reason: reason})
+			return err
+		}
+	}
+	restoreFQN := func(fqn func(f *registrytest.Fixture) string, reason string) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.RestoreByFQN(f.Ctx, fqn(f), registry.RestoreOptions{ClientToken: token, Reason: reason})
+			return err
+		}
+	}
+	codeID := func(f *registrytest.Fixture) string { return f.Code.ID }
+	cascade := with(func(o *registry.DeleteOptions) { o.Cascade = true })
+	cases := []struct {
+		name string
+		// restore: the first call is a restore of the soft-deleted Code
+		restore bool
+		first   func(f *registrytest.Fixture) error
+		second  func(f *registrytest.Fixture) error
+		// want is the list of differences, after "differs in "
+		want func(f *registrytest.Fixture) string
+	}{
+		{"Delete/target", false, del(base), func(f *registrytest.Fixture) error {
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, base)
+			return err
+		}, func(f *registrytest.Fixture) string {
+			return "target (" + f.Code.ID + " then " + f.Dataset.ID + ")"
+		}},
+		{"Delete/ID then FQN", false, del(base), delFQN(codeFQN, base), func(f *registrytest.Fixture) string {
+			return "target (" + f.Code.ID + " then " + f.Code.FQN() + ")"
+		}},
+		{"Delete/hard", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Hard = true })),
+			func(*registrytest.Fixture) string { return "hard (false then true)" }},
+		{"Delete/recursive", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Recursive = true })),
+			func(*registrytest.Fixture) string { return "recursive (false then true)" }},
+		{"Delete/cascade", false, del(base), del(cascade),
+			func(*registrytest.Fixture) string { return "cascade (false then true)" }},
+		{"Delete/limit", false, del(cascade), del(with(func(o *registry.DeleteOptions) { o.Cascade, o.CascadeLimit = true, 3 })),
+			func(*registrytest.Fixture) string { return "limit (20 then 3)" }},
+		{"Delete/lineage", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Lineage = registry.Detach })),
+			func(*registrytest.Fixture) string { return "lineage (restrict then detach)" }},
+		{"Delete/atomic", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Atomic = true })),
+			func(*registrytest.Fixture) string { return "atomic (false then true)" }},
+		{"Delete/reason", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Reason = "new" })),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+		{"Delete/no reason", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Reason = "" })),
+			func(*registrytest.Fixture) string { return `reason ("old" then "")` }},
+		{"Delete/reason and hard", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Reason, o.Hard = "new", true })),
+			func(*registrytest.Fixture) string { return `hard (false then true) and reason ("old" then "new")` }},
+		{"Delete/call", false, del(base), restore(codeID, base.Reason),
+			func(*registrytest.Fixture) string { return "call (delete then restore)" }},
+		{"DeleteByFQN/target", false, delFQN(codeFQN, base), delFQN(func(f *registrytest.Fixture) string { return f.Dataset.FQN() }, base),
+			func(f *registrytest.Fixture) string {
+				return "target (" + f.Code.FQN() + " then " + f.Dataset.FQN() + ")"
+			}},
+		{"DeleteByFQN/FQN then ID", false, delFQN(codeFQN, base), del(base),
+			func(f *registrytest.Fixture) string { return "target (" + f.Code.FQN() + " then " + f.Code.ID + ")" }},
+		{"DeleteByFQN/hard", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Hard = true })),
+			func(*registrytest.Fixture) string { return "hard (false then true)" }},
+		{"DeleteByFQN/recursive", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Recursive = true })),
+			func(*registrytest.Fixture) string { return "recursive (false then true)" }},
+		{"DeleteByFQN/cascade", false, delFQN(codeFQN, base), delFQN(codeFQN, cascade),
+			func(*registrytest.Fixture) string { return "cascade (false then true)" }},
+		{"DeleteByFQN/limit", false, delFQN(codeFQN, cascade), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Cascade, o.CascadeLimit = true, 3 })),
+			func(*registrytest.Fixture) string { return "limit (20 then 3)" }},
+		{"DeleteByFQN/lineage", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Lineage = registry.Cascade })),
+			func(*registrytest.Fixture) string { return "lineage (restrict then cascade)" }},
+		{"DeleteByFQN/atomic", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Atomic = true })),
+			func(*registrytest.Fixture) string { return "atomic (false then true)" }},
+		{"DeleteByFQN/reason", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Reason = "new" })),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+		{"DeleteByFQN/call", false, delFQN(codeFQN, base), restoreFQN(codeFQN, base.Reason),
+			func(*registrytest.Fixture) string { return "call (delete then restore)" }},
+		{"Restore/target", true, restore(codeID, "old"), restore(func(f *registrytest.Fixture) string { return f.Dataset.ID }, "old"),
+			func(f *registrytest.Fixture) string { return "target (" + f.Code.ID + " then " + f.Dataset.ID + ")" }},
+		{"Restore/ID then FQN", true, restore(codeID, "old"), restoreFQN(codeFQN, "old"),
+			func(f *registrytest.Fixture) string { return "target (" + f.Code.ID + " then " + f.Code.FQN() + ")" }},
+		{"Restore/reason", true, restore(codeID, "old"), restore(codeID, "new"),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+		{"Restore/call", true, restore(codeID, "old"), del(base),
+			func(*registrytest.Fixture) string { return "call (restore then delete)" }},
+		{"RestoreByFQN/reason", true, restoreFQN(codeFQN, "old"), restoreFQN(codeFQN, "new"),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := registrytest.New(t)
+			if c.restore {
+				_, err := f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{})
+				require.NoError(t, err)
+			}
+			require.NoError(t, c.first(f))
+			f.Clock.Advance(time.Minute)
+			before := guardSnapshot(t, f)
+
+			err := c.second(f)
+			e := guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+			assert.Equal(t, "clientToken", e.Field)
+			assert.Equal(t, f.Code.ID, e.ID)
+			assert.Contains(t, e.Message, `client token "t1" was first used at `+registrytest.Epoch.Format(time.RFC3339)+" for ")
+			assert.Contains(t, e.Message, "; this request differs in "+c.want(f)+". ",
+				"the message names exactly the fields that differ")
+			assert.Equal(t, before, guardSnapshot(t, f), "a mismatched request changed the registry")
+			require.NoError(t, f.Check())
+		})
+	}
+}
