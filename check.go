@@ -26,8 +26,9 @@ var ErrInconsistent = errors.New("registry: inconsistent")
 //     live one records no delete;
 //   - every lineage edge joins two stored artifacts, and the edges form no
 //     cycle;
-//   - every idempotency token is indexed, and its target exists unless its
-//     own request hard deleted it;
+//   - every idempotency token is indexed by its principal and token and by
+//     its expiry, and remembers a well-formed request and its outcome; its
+//     target may be gone (a token outlives a hard delete of its target);
 //   - no pending cleanup names a URI an artifact still references.
 //
 // Check costs time linear in the size of the registry. Tests call it after
@@ -277,17 +278,40 @@ func (c *checker) tokens(counted int) {
 	}
 	for _, o := range objs {
 		t := o.(*tokenRow)
+		q := &t.Request
 		if t.Token == "" || checkToken(t.Token) != nil {
 			c.fail("token %q is malformed", t.Token)
 		}
-		c.indexedMulti(tableTokens, indexExpires, append(timeKey(t.Expires), t.Token...), t)
-		c.indexedMulti(tableTokens, indexTarget, append(idKey(t.Target), t.Token...), t)
-		if _, ok := c.rows[t.Target]; !ok && !(t.Result.Hard && slices.Contains(t.Result.Deleted, t.Target)) {
-			c.fail("token %q refers to artifact %s, which is gone, and its request did not delete it", t.Token, t.Target)
+		if q.Principal == "" || checkText("principal", q.Principal, MaxNameLength, false) != nil {
+			c.fail("token %q belongs to a malformed principal %q", t.Token, q.Principal)
+		}
+		key := tokenKey(q.Principal, t.Token)
+		c.indexed(tableTokens, indexID, key, t)
+		c.indexedMulti(tableTokens, indexExpires, append(timeKey(t.Expires), key...), t)
+		if !t.Expires.After(t.Created) {
+			c.fail("token %q of %s expires at %v, not after it was stored at %v", t.Token, q.Principal, t.Expires, t.Created)
+		}
+		// The target may be gone since: a token outlives a hard delete of
+		// its target.
+		if cid, err := checkID("target", t.Target); err != nil || cid != t.Target {
+			c.fail("token %q of %s targets %q, not a canonical ID", t.Token, q.Principal, t.Target)
+		}
+		switch {
+		case q.Call == callDelete && (t.Result == nil || t.Restored != nil || len(t.Result.Deleted) == 0 || t.Result.Replayed):
+			c.fail("token %q of %s remembers a delete without the result of a delete that deleted something", t.Token, q.Principal)
+		case q.Call == callRestore && (t.Restored == nil || t.Result != nil || t.Restored.ID != t.Target):
+			c.fail("token %q of %s remembers a restore without the artifact it restored", t.Token, q.Principal)
+		case q.Call != callDelete && q.Call != callRestore:
+			c.fail("token %q of %s remembers an unknown call %v", t.Token, q.Principal, q.Call)
+		}
+		if q.Call == callRestore && (q.Hard || q.Recursive || q.Cascade || q.Atomic || q.Limit != 0 || q.Lineage != Restrict) {
+			c.fail("token %q of %s remembers a restore with delete options: %+v", t.Token, q.Principal, *q)
+		}
+		if (q.Limit != 0) != q.Cascade || q.Limit < 0 {
+			c.fail("token %q of %s remembers cascade %t with limit %d", t.Token, q.Principal, q.Cascade, q.Limit)
 		}
 	}
 	c.count(tableTokens, indexExpires, len(objs))
-	c.count(tableTokens, indexTarget, len(objs))
 }
 
 // indexedMulti checks an entry of a non-unique index, whose keys go-memdb

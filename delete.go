@@ -60,9 +60,10 @@ const DefaultCascadeLimit = 20
 // DeleteOptions are the options of Delete and DeleteByFQN; each is off by
 // default.
 type DeleteOptions struct {
-	// Hard removes the artifact for good: row, index entries, lineage edges,
-	// tokens and deployments. Otherwise the delete is soft and reversible by
+	// Hard removes the artifact for good: row, index entries, lineage edges
+	// and deployments. Otherwise the delete is soft and reversible by
 	// Restore. A hard delete of a soft-deleted artifact makes it permanent.
+	// Client tokens of earlier requests on it are kept (see ClientToken).
 	Hard bool
 	// Recursive deletes the containment subtree too, children first, in the
 	// same mode. Without it an artifact with live children is ErrNotEmpty.
@@ -86,9 +87,17 @@ type DeleteOptions struct {
 	// preview may carry the key its confirmed delete will use.
 	DryRun bool
 	// ClientToken (1–64 of [a-zA-Z0-9-]) makes the delete happen once: a
-	// retry with the same token and request returns the first result.
+	// retry with the same token and request returns the first result
+	// (Replayed) and changes nothing, for the token's whole lifetime
+	// (WithTokenTTL), even if the artifact was hard deleted and its name
+	// registered again meanwhile. The same token with another request is
+	// ErrIdempotencyMismatch, naming each field that differs. The request is
+	// the call, the target as given (ID or FQN), every option but DryRun and
+	// ClientToken (CascadeLimit only with Cascade), and Reason. A token is
+	// its principal's: another principal's same token is another token.
 	ClientToken string
-	// Reason is recorded on soft-deleted artifacts and in events.
+	// Reason is recorded on soft-deleted artifacts and in events. It is part
+	// of the request a ClientToken remembers: a retry must give the same.
 	Reason string
 }
 
@@ -306,17 +315,11 @@ func (r *Registry) delete(ctx context.Context, t target, opts []DeleteOption) (R
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
-	limit := 0
-	if o.Cascade {
-		limit = o.limit()
-	}
-	request := fmt.Sprintf("delete %s hard=%t recursive=%t cascade=%t limit=%d lineage=%s atomic=%t",
-		t, o.Hard, o.Recursive, o.Cascade, limit, o.Lineage, o.Atomic)
-	fp := fingerprint(request, o.Reason, PrincipalFrom(ctx))
+	req := deleteRequest(t, &o, PrincipalFrom(ctx))
 	var res Result
 	cleanups, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
 		if !o.DryRun {
-			tr, err := w.replay(o.ClientToken, fp, request)
+			tr, err := w.replay(o.ClientToken, req)
 			if err != nil {
 				return err
 			}
@@ -351,7 +354,8 @@ func (r *Registry) delete(ctx context.Context, t target, opts []DeleteOption) (R
 		// A call that changed nothing does not bind its token: the caller
 		// may fix the cause and retry with it.
 		if o.ClientToken != "" && len(res.Deleted) > 0 {
-			return w.remember(&tokenRow{Token: o.ClientToken, Fingerprint: fp, Request: request, Target: a.ID, Result: res.clone()})
+			kept := res.clone()
+			return w.remember(&tokenRow{Token: o.ClientToken, Request: req, Target: a.ID, Result: &kept})
 		}
 		return nil
 	})

@@ -58,10 +58,10 @@
 //     revision, records who, when, why and the operation, keeps every edge,
 //     and keeps the name reserved: registering the same FQN again is
 //     ErrAlreadyExists until the artifact is restored or hard deleted.
-//   - Hard delete removes the row, its index entries, its lineage edges, the
-//     idempotency tokens of earlier requests on it and its deployments, in
-//     one transaction. Soft-deleted descendants go with it, so that nothing
-//     is left orphaned.
+//   - Hard delete removes the row, its index entries, its lineage edges and
+//     its deployments, in one transaction. Soft-deleted descendants go with
+//     it, so that nothing is left orphaned. Idempotency tokens of earlier
+//     requests on it are kept for their whole lifetime (see Retries).
 //   - Children. An artifact with live children is ErrNotEmpty ("model is not
 //     empty") unless Recursive, which takes the subtree in the same mode,
 //     children before parents.
@@ -128,13 +128,19 @@
 // restores) something stores the token with its result in the same
 // transaction; a retry with the same token and the same request gets that
 // result back (Replayed, never a 404) and changes nothing; the same token
-// with another request is ErrIdempotencyMismatch. The request is the call
-// (Delete or Restore), the target as given (an ID, or an FQN: the two forms
-// are different requests, while an ID's letter case is not), every option
-// that matters (CascadeLimit only with Cascade; not DryRun) and the
-// principal: a token is its caller's. A call that deletes nothing does not
-// bind its token, so the caller can fix the cause and retry with it; a dry
-// run neither replays nor stores one. Tokens live 8 hours (WithTokenTTL).
+// with another request is ErrIdempotencyMismatch, whose message names each
+// field that differs with its first and its new value. The request is the
+// call (Delete or Restore), the target as given (an ID, or an FQN: the two
+// forms are different requests, while an ID's letter case is not), every
+// option that matters (CascadeLimit only with Cascade; not DryRun) and the
+// Reason. A token belongs to its principal: tokens are kept per (principal,
+// token), so two principals using the same token never meet, each getting
+// its own first result, and no error shows one the other's request. A call
+// that deletes nothing does not bind its token, so the caller can fix the
+// cause and retry with it; a dry run neither replays nor stores one. A
+// token lives 8 hours (WithTokenTTL) whatever happens to its target
+// meanwhile: a retry after the artifact was hard deleted, even after its
+// name was registered again, returns the first result and acts on nothing.
 //
 // Artifacts carry StorageURIs. When a hard delete commits, the URIs no other
 // artifact references are queued for cleanup in the same transaction and

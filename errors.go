@@ -34,8 +34,8 @@ var (
 	ErrParentDeleted = errors.New("registry: parent deleted")
 	// ErrForbidden: the authorizer refused the principal this action.
 	ErrForbidden = errors.New("registry: forbidden")
-	// ErrIdempotencyMismatch: a client token was reused with a different
-	// request.
+	// ErrIdempotencyMismatch: a principal reused its client token with a
+	// different request; the message names each field that differs.
 	ErrIdempotencyMismatch = errors.New("registry: idempotency token mismatch")
 	// ErrPurgeProtected: a hard delete of a soft-deleted artifact inside the
 	// purge-protection period.

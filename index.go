@@ -40,7 +40,6 @@ const (
 	indexID         = "id"
 	indexName       = "name"    // artifacts: namespace, name, version (unique)
 	indexExpires    = "expires" // tokens: expiry time
-	indexTarget     = "target"  // tokens: the artifact a request targeted
 	prefix          = "_prefix" // go-memdb's suffix for a prefix scan
 	nameSep         = byte(0)   // separates the parts of a name key
 	defaultPageSize = 100       // page size when a limit is 0
@@ -90,9 +89,12 @@ func newSchema() *memdb.DBSchema {
 			}),
 		}},
 		tableTokens: {Name: tableTokens, Indexes: map[string]*memdb.IndexSchema{
-			indexID:      unique(indexID, func(o any) []byte { return []byte(o.(*tokenRow).Token) }),
+			// principal, token: a token is its principal's.
+			indexID: unique(indexID, func(o any) []byte {
+				t := o.(*tokenRow)
+				return tokenKey(t.Request.Principal, t.Token)
+			}),
 			indexExpires: multiple(indexExpires, func(o any) []byte { return timeKey(o.(*tokenRow).Expires) }),
-			indexTarget:  multiple(indexTarget, func(o any) []byte { return idKey(o.(*tokenRow).Target) }),
 		}},
 	}}
 }

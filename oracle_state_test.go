@@ -26,7 +26,7 @@ type modelState struct {
 	authz   bool          // modelAllowed decides every change
 	arts    map[string]*registry.Artifact
 	edges   map[modelEdgeKey]registry.Edge
-	tokens  map[string]*modelToken
+	tokens  map[modelTokenKey]*modelToken
 	pending map[string]bool // storage URIs waiting for a cleaner
 	ops     map[string]bool // every operation ID a call has returned
 	known   []string        // every ID ever registered, first registration order
@@ -35,11 +35,13 @@ type modelState struct {
 
 type modelEdgeKey struct{ up, down string }
 
+// modelTokenKey names a client token: a token is its principal's.
+type modelTokenKey struct{ principal, token string }
+
 // modelToken is a bound client token: the request it was used for and what
-// that request returned.
+// that request returned. It lives its TTL whatever happens to its target.
 type modelToken struct {
 	request  string
-	target   string
 	expires  time.Time
 	result   registry.Result    // deletes
 	restored *registry.Artifact // restores
@@ -57,7 +59,7 @@ func newModelState(now time.Time, cfg modelConfig) *modelState {
 	return &modelState{
 		now: now, ttl: cfg.ttl, protect: cfg.protect, authz: cfg.authz,
 		arts: map[string]*registry.Artifact{}, edges: map[modelEdgeKey]registry.Edge{},
-		tokens: map[string]*modelToken{}, pending: map[string]bool{}, ops: map[string]bool{},
+		tokens: map[modelTokenKey]*modelToken{}, pending: map[string]bool{}, ops: map[string]bool{},
 		knownOK: map[string]bool{},
 	}
 }
@@ -421,9 +423,9 @@ func (m *modelState) deploy(principal, id, endpoint string, on bool) modelOutcom
 	return modelOutcome{}
 }
 
-// token looks a client token up: nil when unused or expired.
-func (m *modelState) token(t string) *modelToken {
-	if tok := m.tokens[t]; tok != nil && tok.expires.After(m.now) {
+// token looks a principal's client token up: nil when unused or expired.
+func (m *modelState) token(principal, t string) *modelToken {
+	if tok := m.tokens[modelTokenKey{modelPrincipal(principal), t}]; tok != nil && tok.expires.After(m.now) {
 		return tok
 	}
 	return nil
@@ -474,7 +476,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	request := fmt.Sprintf("delete %s hard=%t recursive=%t cascade=%t limit=%d lineage=%d atomic=%t reason=%q by %s",
 		target, d.Hard, d.Recursive, d.Cascade, requestLimit, d.Lineage, d.Atomic, d.Reason, modelPrincipal(o.principal))
 	if d.ClientToken != "" && !d.DryRun {
-		if tok := m.token(d.ClientToken); tok != nil {
+		if tok := m.token(o.principal, d.ClientToken); tok != nil {
 			if tok.request != request {
 				return modelOutcome{code: registry.CodeIdempotencyMismatch}
 			}
@@ -501,7 +503,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	// A call that deleted nothing changed nothing: it does not bind its
 	// token, so that the caller can fix the cause and retry with it.
 	if d.ClientToken != "" && len(res.Deleted) > 0 {
-		m.tokens[d.ClientToken] = &modelToken{request: request, target: a.ID, expires: m.now.Add(m.ttl), result: modelCloneResult(res)}
+		m.tokens[modelTokenKey{modelPrincipal(o.principal), d.ClientToken}] = &modelToken{request: request, expires: m.now.Add(m.ttl), result: modelCloneResult(res)}
 	}
 	return modelOutcome{res: res}
 }
@@ -524,7 +526,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 	}
 	request := fmt.Sprintf("restore %s reason=%q by %s", target, o.reason, modelPrincipal(o.principal))
 	if o.token != "" {
-		if tok := m.token(o.token); tok != nil {
+		if tok := m.token(o.principal, o.token); tok != nil {
 			if tok.request != request {
 				return modelOutcome{code: registry.CodeIdempotencyMismatch}
 			}
@@ -560,7 +562,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 	}
 	out := modelClone(a)
 	if o.token != "" {
-		m.tokens[o.token] = &modelToken{request: request, target: a.ID, expires: m.now.Add(m.ttl), restored: &out}
+		m.tokens[modelTokenKey{modelPrincipal(o.principal), o.token}] = &modelToken{request: request, expires: m.now.Add(m.ttl), restored: &out}
 	}
 	return modelOutcome{arts: []registry.Artifact{modelClone(a)}}
 }
@@ -612,7 +614,7 @@ func (m *modelState) reset(principal string) modelOutcome {
 	}
 	m.arts = map[string]*registry.Artifact{}
 	m.edges = map[modelEdgeKey]registry.Edge{}
-	m.tokens = map[string]*modelToken{}
+	m.tokens = map[modelTokenKey]*modelToken{}
 	return modelOutcome{}
 }
 
@@ -931,11 +933,6 @@ func (p *modelPlan) apply(op, principal, reason string) {
 		a := m.arts[id]
 		m.touch(a, principal)
 		a.DeletedUpstreams = append(slices.Clone(a.DeletedUpstreams), lost[id]...)
-	}
-	for t, tok := range m.tokens {
-		if gone[tok.target] {
-			delete(m.tokens, t)
-		}
 	}
 	for _, u := range uris {
 		if !m.referenced(u) {

@@ -598,14 +598,12 @@ func (p *planner) apply() error {
 
 func (p *planner) applyHard() error {
 	w := p.w
-	var gone []string
 	var changes []change
 	for _, x := range p.order {
 		if x.fail != nil {
 			continue
 		}
 		changes = append(changes, change{old: x.a})
-		gone = append(gone, x.a.ID)
 		w.emit(EventDeleted, x.a)
 	}
 	// Storage URIs that lose their last reference become pending cleanups
@@ -651,13 +649,7 @@ func (p *planner) applyHard() error {
 		changes = append(changes, change{old: rows[id], new: c})
 		w.emit(EventUpdated, c)
 	}
-	if err := w.replaceAll(changes); err != nil {
-		return err
-	}
-	if err := w.dropTokens(gone); err != nil {
-		return err
-	}
-	return nil
+	return w.replaceAll(changes)
 }
 
 // keyedEdge is an edge with its key in the edges table.

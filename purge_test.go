@@ -271,14 +271,19 @@ func TestWithPurgeProtectionMustNotBeNegative(t *testing.T) {
 	require.NoError(t, err, "0 turns the protection off")
 }
 
-func TestPurgeDropsTheTokensOfEarlierRequests(t *testing.T) {
+// A purge is a hard delete: like any, it keeps the tokens of earlier
+// requests on what it removes, for their whole lifetime.
+func TestPurgeKeepsTheTokensOfEarlierRequests(t *testing.T) {
 	f := registrytest.New(t)
 	opts := registry.DeleteOptions{ClientToken: "guard-purged"}
-	_, err := f.Delete(f.Ctx, f.Code.ID, opts)
+	first, err := f.Delete(f.Ctx, f.Code.ID, opts)
 	require.NoError(t, err)
 	_, err = f.Purge(f.Ctx, 0)
 	require.NoError(t, err)
 	res, err := f.Delete(f.Ctx, f.Code.ID, opts)
-	require.ErrorIs(t, err, registry.ErrNotFound, "a purge is a hard delete: the token went with the artifact")
-	assert.False(t, res.Replayed)
+	require.NoError(t, err, "the token outlives the purge: the retry returns the first result")
+	assert.True(t, res.Replayed)
+	res.Replayed = false
+	assert.Equal(t, first, res)
+	require.NoError(t, f.Check())
 }

@@ -6,9 +6,13 @@ import (
 
 // RestoreOptions are the options of Restore and RestoreByFQN.
 type RestoreOptions struct {
-	// ClientToken makes the restore happen once, as for Delete.
+	// ClientToken makes the restore happen once, as for Delete: a retry
+	// with the same token, target and reason returns the first call's
+	// artifact and changes nothing, for the token's whole lifetime, whatever
+	// happened to the artifact since.
 	ClientToken string
-	// Reason is recorded in the events.
+	// Reason is recorded in the events. It is part of the request a
+	// ClientToken remembers.
 	Reason string
 }
 
@@ -62,11 +66,10 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) 
 	if err := checkText("reason", o.Reason, MaxReasonLength, false); err != nil {
 		return Artifact{}, err
 	}
-	request := "restore " + t.String()
-	fp := fingerprint(request, o.Reason, PrincipalFrom(ctx))
+	req := restoreRequest(t, &o, PrincipalFrom(ctx))
 	var out Artifact
 	_, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
-		tr, err := w.replay(o.ClientToken, fp, request)
+		tr, err := w.replay(o.ClientToken, req)
 		if err != nil {
 			return err
 		}
@@ -109,7 +112,7 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) 
 		restored := changes[0].new
 		out = restored.artifact()
 		if o.ClientToken != "" {
-			return w.remember(&tokenRow{Token: o.ClientToken, Fingerprint: fp, Request: request, Target: a.ID, Restored: restored})
+			return w.remember(&tokenRow{Token: o.ClientToken, Request: req, Target: a.ID, Restored: restored})
 		}
 		return nil
 	})

@@ -761,7 +761,8 @@ func (w *stressWriter) restore(op, ns string, j int) {
 	if w.s.f.Clock.Now().Sub(from) >= stressTokenTTL {
 		return // the token may have expired in between
 	}
-	// The token is live unless a hard delete of the target dropped it.
+	// The token is live, whatever happened to its target, unless a Reset
+	// forgot it (and the artifact) in between.
 	switch _, gerr := w.s.f.Get(w.ctx, got.ID, registry.IncludeAll); {
 	case errors.Is(gerr, registry.ErrNotFound):
 	case err2 != nil:

@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -254,14 +255,16 @@ func TestClientTokenRetryByFQNLeavesANewHolderOfTheNameAlone(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestHardDeleteDropsTheTokensOfEarlierRequestsOnItsArtifacts(t *testing.T) {
+// A hard delete keeps the tokens of earlier requests on what it deletes:
+// each lives its whole TTL, and a retry returns the first result.
+func TestHardDeleteKeepsTheTokensOfEarlierRequestsOnItsArtifacts(t *testing.T) {
 	f := registrytest.New(t)
 	// Requests on the artifacts the hard delete will take.
 	softCode := registry.DeleteOptions{ClientToken: "guard-soft-code"}
-	_, err := f.Delete(f.Ctx, f.Code.ID, softCode)
+	codeFirst, err := f.Delete(f.Ctx, f.Code.ID, softCode)
 	require.NoError(t, err)
 	softChild := registry.DeleteOptions{ClientToken: "guard-soft-child"}
-	_, err = f.Delete(f.Ctx, f.Children[0].ID, softChild)
+	childFirst, err := f.Delete(f.Ctx, f.Children[0].ID, softChild)
 	require.NoError(t, err)
 	// A request on an artifact it leaves alone.
 	softDataset := registry.DeleteOptions{ClientToken: "guard-soft-dataset"}
@@ -273,54 +276,51 @@ func TestHardDeleteDropsTheTokensOfEarlierRequestsOnItsArtifacts(t *testing.T) {
 	res, err := f.Delete(f.Ctx, f.Package.ID, registry.DeleteOptions{Hard: true, Recursive: true})
 	require.NoError(t, err)
 	require.Contains(t, res.Deleted, f.Children[0].ID, "the recursive hard delete takes the soft-deleted child too")
+	require.NoError(t, f.Check())
 
 	for _, c := range []struct {
-		name string
-		id   string
-		opts registry.DeleteOptions
+		name  string
+		id    string
+		opts  registry.DeleteOptions
+		first registry.Result
 	}{
-		{"the target's own token", f.Code.ID, softCode},
-		{"a token of a child taken by a recursive delete", f.Children[0].ID, softChild},
+		{"the target's own token", f.Code.ID, softCode, codeFirst},
+		{"a token of a child taken by a recursive delete", f.Children[0].ID, softChild, childFirst},
+		{"a token of an artifact the delete left alone", f.Dataset.ID, softDataset, keep},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := f.Delete(f.Ctx, c.id, c.opts)
-			require.ErrorIs(t, err, registry.ErrNotFound, "the token is gone, so the retry runs again and finds nothing")
-			assert.False(t, res.Replayed)
-			// The token is free: another request may use it.
-			other, err := f.Delete(f.Ctx, f.Versions[0].ID, registry.DeleteOptions{DryRun: true, ClientToken: c.opts.ClientToken})
-			require.NoError(t, err)
-			assert.False(t, other.Replayed)
-			_, err = f.Register(f.Ctx, registry.Artifact{Kind: registry.KindCode, Namespace: "guard", Name: c.opts.ClientToken})
-			require.NoError(t, err)
-			reuse, err := f.DeleteByFQN(f.Ctx, registry.BuildFQN("guard", c.opts.ClientToken, ""), c.opts)
-			require.NoError(t, err, "a dropped token must not be a mismatch for a new request")
-			assert.False(t, reuse.Replayed)
+			before := guardSnapshot(t, f)
+			again, err := f.Delete(f.Ctx, c.id, c.opts)
+			require.NoError(t, err, "the token lives on: the retry returns the first result, not a 404")
+			assert.True(t, again.Replayed)
+			assert.Equal(t, c.first, guardWithoutReplayed(again))
+			// The token is still bound: another request with it is a mismatch.
+			_, err = f.Delete(f.Ctx, f.Versions[0].ID, registry.DeleteOptions{ClientToken: c.opts.ClientToken})
+			guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+			assert.Equal(t, before, guardSnapshot(t, f))
+			require.NoError(t, f.Check())
 		})
 	}
-
-	t.Run("a token of an artifact the delete left alone", func(t *testing.T) {
-		again, err := f.Delete(f.Ctx, f.Dataset.ID, softDataset)
-		require.NoError(t, err)
-		assert.True(t, again.Replayed)
-		assert.Equal(t, keep, guardWithoutReplayed(again))
-	})
 }
 
-func TestHardDeleteDropsTheTokenOfAnEarlierRestore(t *testing.T) {
+func TestHardDeleteKeepsTheTokenOfAnEarlierRestore(t *testing.T) {
 	f := registrytest.New(t)
 	_, err := f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{})
 	require.NoError(t, err)
 	restore := registry.RestoreOptions{ClientToken: "guard-restore"}
-	_, err = f.Restore(f.Ctx, f.Code.ID, restore)
+	first, err := f.Restore(f.Ctx, f.Code.ID, restore)
 	require.NoError(t, err)
 	_, err = f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{Hard: true})
 	require.NoError(t, err)
 
-	_, err = f.Restore(f.Ctx, f.Code.ID, restore)
-	require.ErrorIs(t, err, registry.ErrNotFound, "the restore token went with its artifact")
-	res, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{ClientToken: restore.ClientToken})
-	require.NoError(t, err, "a dropped token must not be a mismatch for a new request")
-	assert.False(t, res.Replayed)
+	before := guardSnapshot(t, f)
+	again, err := f.Restore(f.Ctx, f.Code.ID, restore)
+	require.NoError(t, err, "the restore token outlives its artifact")
+	assert.Equal(t, first, again)
+	_, err = f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{ClientToken: restore.ClientToken})
+	guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+	assert.Equal(t, before, guardSnapshot(t, f))
+	require.NoError(t, f.Check())
 }
 
 func TestResetForgetsEveryToken(t *testing.T) {
@@ -920,4 +920,318 @@ func TestRestoreClientToken(t *testing.T) {
 		require.NoError(t, err, "the fixed retry runs")
 		assert.False(t, got.Deleted)
 	})
+}
+
+// A token is kept for its whole lifetime whatever happens to its target: a
+// retry after someone else hard deleted the artifact and registered its
+// name again returns the first result and leaves the new artifact alone.
+func TestClientTokenRetryAfterTheTargetWasReplacedReplays(t *testing.T) {
+	cases := []struct {
+		name string
+		// first makes the request with the token; retry must replay it.
+		first func(f *registrytest.Fixture) (any, error)
+		// restore says whether the target is soft deleted before the
+		// first call and the new holder of the name is soft deleted too.
+		restore bool
+	}{
+		{"DeleteByFQN", func(f *registrytest.Fixture) (any, error) {
+			return f.DeleteByFQN(f.Ctx, f.Code.FQN(), registry.DeleteOptions{ClientToken: "retry-fqn", Reason: "old"})
+		}, false},
+		{"Delete by ID", func(f *registrytest.Fixture) (any, error) {
+			return f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{ClientToken: "retry-id", Reason: "old"})
+		}, false},
+		{"RestoreByFQN", func(f *registrytest.Fixture) (any, error) {
+			return f.RestoreByFQN(f.Ctx, f.Code.FQN(), registry.RestoreOptions{ClientToken: "retry-restore-fqn"})
+		}, true},
+		{"Restore by ID", func(f *registrytest.Fixture) (any, error) {
+			return f.Restore(f.Ctx, f.Code.ID, registry.RestoreOptions{ClientToken: "retry-restore-id"})
+		}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := registrytest.New(t)
+			if c.restore {
+				_, err := f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{})
+				require.NoError(t, err)
+			}
+			first, err := c.first(f)
+			require.NoError(t, err)
+
+			// Someone else hard deletes it and registers the name again.
+			other := registry.WithPrincipal(f.Ctx, "someone-else")
+			f.Clock.Advance(time.Hour)
+			_, err = f.Delete(other, f.Code.ID, registry.DeleteOptions{Hard: true})
+			require.NoError(t, err)
+			heir, err := f.Register(other, registry.Artifact{Kind: registry.KindCode, Namespace: f.Code.Namespace, Name: f.Code.Name, Version: f.Code.Version})
+			require.NoError(t, err)
+			if c.restore {
+				_, err = f.Delete(other, heir.ID, registry.DeleteOptions{})
+				require.NoError(t, err)
+			}
+
+			f.Clock.Advance(registry.DefaultTokenTTL - time.Hour - time.Nanosecond)
+			before := guardSnapshot(t, f)
+			again, err := c.first(f)
+			require.NoError(t, err, "a retry within the token's lifetime returns the first result")
+			if res, ok := again.(registry.Result); ok {
+				assert.True(t, res.Replayed)
+				assert.Equal(t, first, guardWithoutReplayed(res))
+			} else {
+				assert.Equal(t, first, again)
+			}
+			assert.Equal(t, before, guardSnapshot(t, f), "the retry acted again")
+			now, err := f.Get(f.Ctx, heir.ID, registry.IncludeAll)
+			require.NoError(t, err)
+			assert.Equal(t, c.restore, now.Deleted, "the new artifact is untouched")
+			require.NoError(t, f.Check())
+
+			// Expiry still works: at the TTL the token is forgotten and the
+			// call runs afresh, by FQN on the new artifact.
+			f.Clock.Advance(time.Nanosecond)
+			fresh, err := c.first(f)
+			if !strings.Contains(c.name, "FQN") {
+				require.ErrorIs(t, err, registry.ErrNotFound, "an expired token is forgotten: the call runs again")
+			} else {
+				require.NoError(t, err)
+				switch got := fresh.(type) {
+				case registry.Result:
+					assert.False(t, got.Replayed)
+					assert.Equal(t, []string{heir.ID}, got.Deleted)
+				case registry.Artifact:
+					assert.Equal(t, heir.ID, got.ID)
+					assert.False(t, got.Deleted)
+				}
+			}
+			require.NoError(t, f.Check())
+		})
+	}
+}
+
+// tokenPrincipals is a registry with an artifact in each of two teams'
+// namespaces; alice works in team_a, bob in team_b. With authz, a
+// NamespaceAuthorizer scopes each to their own namespace (admin, who seeds,
+// to all).
+func tokenPrincipals(t *testing.T, authz bool) (f *registrytest.Fixture, alice, bob context.Context, mine, theirs registry.Artifact) {
+	t.Helper()
+	var opts []registry.Option
+	if authz {
+		opts = append(opts, registry.WithAuthorizer(registry.NamespaceAuthorizer{
+			registrytest.Principal: {"*"}, "alice": {"team_a"}, "bob": {"team_b"}}))
+	}
+	f = registrytest.NewEmpty(t, opts...)
+	mine = f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "team_a", Name: "churn", Version: "1"})
+	theirs = f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "team_b", Name: "fraud", Version: "1"})
+	return f, registry.WithPrincipal(f.Ctx, "alice"), registry.WithPrincipal(f.Ctx, "bob"), mine, theirs
+}
+
+// A client token is its principal's: another principal using the same
+// token first can neither make the owner's first request fail (squatting)
+// nor learn anything of it from an error, and each gets its own result.
+func TestClientTokenBelongsToItsPrincipal(t *testing.T) {
+	const token = "shared-1"
+	for _, authz := range []bool{false, true} {
+		name := "no authorizer"
+		if authz {
+			name = "NamespaceAuthorizer"
+		}
+		t.Run(name+"/delete", func(t *testing.T) {
+			f, alice, bob, aliceArt, bobArt := tokenPrincipals(t, authz)
+			bobOpts := registry.DeleteOptions{ClientToken: token, Reason: "bob-reason"}
+			bobFirst, err := f.DeleteByFQN(bob, bobArt.FQN(), bobOpts)
+			require.NoError(t, err)
+			require.Equal(t, []string{bobArt.ID}, bobFirst.Deleted)
+
+			aliceOpts := registry.DeleteOptions{Hard: true, ClientToken: token, Reason: "alice-reason"}
+			aliceFirst, err := f.Delete(alice, aliceArt.ID, aliceOpts)
+			require.NoError(t, err, "another principal's use of the token must not squat it")
+			assert.False(t, aliceFirst.Replayed)
+			assert.Equal(t, []string{aliceArt.ID}, aliceFirst.Deleted)
+			assert.True(t, aliceFirst.Hard)
+
+			for _, c := range []struct {
+				who   string
+				retry func() (registry.Result, error)
+				want  registry.Result
+			}{
+				{"alice", func() (registry.Result, error) { return f.Delete(alice, aliceArt.ID, aliceOpts) }, aliceFirst},
+				{"bob", func() (registry.Result, error) { return f.DeleteByFQN(bob, bobArt.FQN(), bobOpts) }, bobFirst},
+			} {
+				again, err := c.retry()
+				require.NoError(t, err, c.who)
+				assert.True(t, again.Replayed, c.who)
+				assert.Equal(t, c.want, guardWithoutReplayed(again), "%s gets their own first result", c.who)
+			}
+
+			// Carol sends alice's very request with the token: it is her own
+			// request, run afresh, and nothing in its outcome is alice's.
+			carol := registry.WithPrincipal(f.Ctx, "carol")
+			res, err := f.Delete(carol, aliceArt.ID, aliceOpts)
+			guardRequireCode(t, err, registry.ErrNotFound, registry.CodeNotFound)
+			assert.False(t, res.Replayed)
+			assert.NotContains(t, err.Error(), "alice")
+			// A different request of bob's with the token is a mismatch with
+			// his own first request, and names only his.
+			_, err = f.Delete(bob, bobArt.ID, bobOpts)
+			e := guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+			assert.NotContains(t, e.Message, "alice")
+			assert.NotContains(t, e.Message, aliceArt.ID)
+			assert.Equal(t, bobArt.ID, e.ID)
+			require.NoError(t, f.Check())
+		})
+		t.Run(name+"/restore", func(t *testing.T) {
+			f, alice, bob, aliceArt, bobArt := tokenPrincipals(t, authz)
+			_, err := f.Delete(alice, aliceArt.ID, registry.DeleteOptions{})
+			require.NoError(t, err)
+			_, err = f.Delete(bob, bobArt.ID, registry.DeleteOptions{})
+			require.NoError(t, err)
+			bobOpts := registry.RestoreOptions{ClientToken: token, Reason: "bob-reason"}
+			bobFirst, err := f.Restore(bob, bobArt.ID, bobOpts)
+			require.NoError(t, err)
+			aliceOpts := registry.RestoreOptions{ClientToken: token, Reason: "alice-reason"}
+			aliceFirst, err := f.RestoreByFQN(alice, aliceArt.FQN(), aliceOpts)
+			require.NoError(t, err, "another principal's use of the token must not squat it")
+			assert.Equal(t, aliceArt.ID, aliceFirst.ID)
+			assert.False(t, aliceFirst.Deleted)
+
+			again, err := f.RestoreByFQN(alice, aliceArt.FQN(), aliceOpts)
+			require.NoError(t, err)
+			assert.Equal(t, aliceFirst, again)
+			again, err = f.Restore(bob, bobArt.ID, bobOpts)
+			require.NoError(t, err)
+			assert.Equal(t, bobFirst, again)
+			require.NoError(t, f.Check())
+		})
+	}
+}
+
+// An idempotency mismatch names each field of the request that differs,
+// with its first and its new value, and no other.
+func TestClientTokenMismatchNamesWhatDiffers(t *testing.T) {
+	const token = "t1"
+	base := registry.DeleteOptions{ClientToken: token, Reason: "old"}
+	with := func(edit func(o *registry.DeleteOptions)) registry.DeleteOptions {
+		o := base
+		edit(&o)
+		return o
+	}
+	del := func(o registry.DeleteOptions) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.Delete(f.Ctx, f.Code.ID, o)
+			return err
+		}
+	}
+	delFQN := func(fqn func(f *registrytest.Fixture) string, o registry.DeleteOptions) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.DeleteByFQN(f.Ctx, fqn(f), o)
+			return err
+		}
+	}
+	codeFQN := func(f *registrytest.Fixture) string { return f.Code.FQN() }
+	restore := func(id func(f *registrytest.Fixture) string, reason string) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.Restore(f.Ctx, id(f), registry.RestoreOptions{ClientToken: token, Reason: reason})
+			return err
+		}
+	}
+	restoreFQN := func(fqn func(f *registrytest.Fixture) string, reason string) func(f *registrytest.Fixture) error {
+		return func(f *registrytest.Fixture) error {
+			_, err := f.RestoreByFQN(f.Ctx, fqn(f), registry.RestoreOptions{ClientToken: token, Reason: reason})
+			return err
+		}
+	}
+	codeID := func(f *registrytest.Fixture) string { return f.Code.ID }
+	cascade := with(func(o *registry.DeleteOptions) { o.Cascade = true })
+	cases := []struct {
+		name string
+		// restore: the first call is a restore of the soft-deleted Code
+		restore bool
+		first   func(f *registrytest.Fixture) error
+		second  func(f *registrytest.Fixture) error
+		// want is the list of differences, after "differs in "
+		want func(f *registrytest.Fixture) string
+	}{
+		{"Delete/target", false, del(base), func(f *registrytest.Fixture) error {
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, base)
+			return err
+		}, func(f *registrytest.Fixture) string {
+			return "target (" + f.Code.ID + " then " + f.Dataset.ID + ")"
+		}},
+		{"Delete/ID then FQN", false, del(base), delFQN(codeFQN, base), func(f *registrytest.Fixture) string {
+			return "target (" + f.Code.ID + " then " + f.Code.FQN() + ")"
+		}},
+		{"Delete/hard", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Hard = true })),
+			func(*registrytest.Fixture) string { return "hard (false then true)" }},
+		{"Delete/recursive", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Recursive = true })),
+			func(*registrytest.Fixture) string { return "recursive (false then true)" }},
+		{"Delete/cascade", false, del(base), del(cascade),
+			func(*registrytest.Fixture) string { return "cascade (false then true)" }},
+		{"Delete/limit", false, del(cascade), del(with(func(o *registry.DeleteOptions) { o.Cascade, o.CascadeLimit = true, 3 })),
+			func(*registrytest.Fixture) string { return "limit (20 then 3)" }},
+		{"Delete/lineage", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Lineage = registry.Detach })),
+			func(*registrytest.Fixture) string { return "lineage (restrict then detach)" }},
+		{"Delete/atomic", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Atomic = true })),
+			func(*registrytest.Fixture) string { return "atomic (false then true)" }},
+		{"Delete/reason", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Reason = "new" })),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+		{"Delete/no reason", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Reason = "" })),
+			func(*registrytest.Fixture) string { return `reason ("old" then "")` }},
+		{"Delete/reason and hard", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Reason, o.Hard = "new", true })),
+			func(*registrytest.Fixture) string { return `hard (false then true) and reason ("old" then "new")` }},
+		{"Delete/call", false, del(base), restore(codeID, base.Reason),
+			func(*registrytest.Fixture) string { return "call (delete then restore)" }},
+		{"DeleteByFQN/target", false, delFQN(codeFQN, base), delFQN(func(f *registrytest.Fixture) string { return f.Dataset.FQN() }, base),
+			func(f *registrytest.Fixture) string {
+				return "target (" + f.Code.FQN() + " then " + f.Dataset.FQN() + ")"
+			}},
+		{"DeleteByFQN/FQN then ID", false, delFQN(codeFQN, base), del(base),
+			func(f *registrytest.Fixture) string { return "target (" + f.Code.FQN() + " then " + f.Code.ID + ")" }},
+		{"DeleteByFQN/hard", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Hard = true })),
+			func(*registrytest.Fixture) string { return "hard (false then true)" }},
+		{"DeleteByFQN/recursive", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Recursive = true })),
+			func(*registrytest.Fixture) string { return "recursive (false then true)" }},
+		{"DeleteByFQN/cascade", false, delFQN(codeFQN, base), delFQN(codeFQN, cascade),
+			func(*registrytest.Fixture) string { return "cascade (false then true)" }},
+		{"DeleteByFQN/limit", false, delFQN(codeFQN, cascade), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Cascade, o.CascadeLimit = true, 3 })),
+			func(*registrytest.Fixture) string { return "limit (20 then 3)" }},
+		{"DeleteByFQN/lineage", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Lineage = registry.Cascade })),
+			func(*registrytest.Fixture) string { return "lineage (restrict then cascade)" }},
+		{"DeleteByFQN/atomic", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Atomic = true })),
+			func(*registrytest.Fixture) string { return "atomic (false then true)" }},
+		{"DeleteByFQN/reason", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Reason = "new" })),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+		{"DeleteByFQN/call", false, delFQN(codeFQN, base), restoreFQN(codeFQN, base.Reason),
+			func(*registrytest.Fixture) string { return "call (delete then restore)" }},
+		{"Restore/target", true, restore(codeID, "old"), restore(func(f *registrytest.Fixture) string { return f.Dataset.ID }, "old"),
+			func(f *registrytest.Fixture) string { return "target (" + f.Code.ID + " then " + f.Dataset.ID + ")" }},
+		{"Restore/ID then FQN", true, restore(codeID, "old"), restoreFQN(codeFQN, "old"),
+			func(f *registrytest.Fixture) string { return "target (" + f.Code.ID + " then " + f.Code.FQN() + ")" }},
+		{"Restore/reason", true, restore(codeID, "old"), restore(codeID, "new"),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+		{"Restore/call", true, restore(codeID, "old"), del(base),
+			func(*registrytest.Fixture) string { return "call (restore then delete)" }},
+		{"RestoreByFQN/reason", true, restoreFQN(codeFQN, "old"), restoreFQN(codeFQN, "new"),
+			func(*registrytest.Fixture) string { return `reason ("old" then "new")` }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := registrytest.New(t)
+			if c.restore {
+				_, err := f.Delete(f.Ctx, f.Code.ID, registry.DeleteOptions{})
+				require.NoError(t, err)
+			}
+			require.NoError(t, c.first(f))
+			f.Clock.Advance(time.Minute)
+			before := guardSnapshot(t, f)
+
+			err := c.second(f)
+			e := guardRequireCode(t, err, registry.ErrIdempotencyMismatch, registry.CodeIdempotencyMismatch)
+			assert.Equal(t, "clientToken", e.Field)
+			assert.Equal(t, f.Code.ID, e.ID)
+			assert.Contains(t, e.Message, `client token "t1" was first used at `+registrytest.Epoch.Format(time.RFC3339)+" for ")
+			assert.Contains(t, e.Message, "; this request differs in "+c.want(f)+". ",
+				"the message names exactly the fields that differ")
+			assert.Equal(t, before, guardSnapshot(t, f), "a mismatched request changed the registry")
+			require.NoError(t, f.Check())
+		})
+	}
 }
