@@ -13,7 +13,7 @@ type Action string
 const (
 	ActionRead       Action = "read" // only with WithReadAuthorization
 	ActionCreate     Action = "create"
-	ActionUpdate     Action = "update" // Update, and marking a dependent under the Detach policy
+	ActionUpdate     Action = "update" // Update, a new child's parent, the other owners of a storage URI a write adds, a dependent Detach marks
 	ActionDelete     Action = "delete" // soft delete
 	ActionHardDelete Action = "hard-delete"
 	ActionRestore    Action = "restore"
@@ -28,9 +28,15 @@ const (
 // Authorizer decides whether a principal may do an action to an artifact.
 // It is asked for every artifact an operation touches: each one a recursive,
 // cascade or lineage-cascade delete takes, each dependent a Detach marks,
-// both ends of a lineage edge. A non-nil error refuses; the registry reports
-// it as ErrForbidden (a FORBIDDEN failed item inside a multi-item delete),
-// with the error's text in the message. A panic refuses too.
+// both ends of a lineage edge (whatever their state), the parent of a new
+// artifact, and every artifact sharing a storage URI a write adds. A
+// non-nil error refuses; the registry reports it as ErrForbidden (a
+// FORBIDDEN failed item inside a multi-item delete), with the error's text
+// in the message. A panic refuses too.
+//
+// Isolation: a principal can change what happens to an artifact (its
+// children, its lineage, the storage its hard delete cleans) only through an
+// action the authorizer allows on that artifact.
 //
 // Authorize runs inside the write transaction: it must be fast, must not
 // call the registry, and must not modify the artifact's slices or map.
