@@ -186,7 +186,7 @@ func (t target) resolve(w *writeTxn) (*record, *Error) {
 	} else {
 		a = row(w.Txn, t.id)
 	}
-	if a == nil {
+	if a == nil || w.hidden(a) {
 		return nil, newError(CodeNotFound, t.id, "artifact %s does not exist", t)
 	}
 	return a, nil

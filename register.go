@@ -119,10 +119,18 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 		}
 		if !assigned[i] {
 			if old := row(w.Txn, a.ID); old != nil {
+				if w.hidden(old) {
+					return newError(CodeForbidden, "", "%s may not register %s with the ID given: it is taken by an artifact %s may not read; register without an ID to have one assigned",
+						w.principal, a.FQN(), w.principal)
+				}
 				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
 			}
 		}
 		if old := rowByName(w.Txn, a.Namespace, a.Name, a.Version); old != nil {
+			if w.hidden(old) {
+				return newError(CodeForbidden, "", "%s may not register %s: the name is taken by an artifact %s may not read",
+					w.principal, a.FQN(), w.principal)
+			}
 			return alreadyExists(a, old)
 		}
 		if a.Parent != "" {
@@ -160,7 +168,7 @@ func (w *writeTxn) checkParent(a *record, batch map[string]*record) error {
 		return nil
 	}
 	p := row(w.Txn, a.Parent)
-	if p == nil {
+	if p == nil || w.hidden(p) {
 		return invalid("parent", "parent %s of %s does not exist", a.Parent, a.FQN())
 	}
 	// A child changes what its parent's deletes do (NOT_EMPTY, what a
@@ -187,14 +195,15 @@ func (w *writeTxn) authorizeURIs(a, old *record) error {
 	if old != nil {
 		had = old.uris()
 	}
-	for _, uri := range a.uris() {
+	for i, uri := range a.uris() {
 		if slices.Contains(had, uri) {
 			continue
 		}
 		for _, id := range owners(w.Txn, uri) {
 			if o := row(w.Txn, id); o != nil && o.ID != a.ID {
 				if err := w.authorize(ActionUpdate, o); err != nil {
-					return err
+					e := err.(*Error)
+					return newError(e.Code, e.ID, "storageUris[%d] is referenced by another artifact: %s", i, e.Message)
 				}
 			}
 		}
@@ -223,6 +232,9 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 	var out Artifact
 	cleanups, err := r.write(ctx, "", func(w *writeTxn) error {
 		old := row(w.Txn, id)
+		if w.hidden(old) {
+			old = nil
+		}
 		if old == nil || old.isDeleted() {
 			return notFound(id, old, IncludeNonDeleted)
 		}
@@ -233,7 +245,7 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 			return err
 		}
 		if old.sameMetadata(&a) {
-			out = old.artifact()
+			out = w.r.view(w.ctx, w.principal, w.Txn, old)
 			return nil
 		}
 		c := w.touch(old)
@@ -247,7 +259,7 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 			return err
 		}
 		w.emit(EventUpdated, c)
-		out = c.artifact()
+		out = w.r.view(w.ctx, w.principal, w.Txn, c)
 		return nil
 	})
 	if err != nil {
