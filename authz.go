@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/hashicorp/go-memdb"
 )
 
 // Action is what an operation does to an artifact, as the authorizer sees it.
@@ -13,7 +15,7 @@ type Action string
 const (
 	ActionRead       Action = "read" // only with WithReadAuthorization
 	ActionCreate     Action = "create"
-	ActionUpdate     Action = "update" // Update, and marking a dependent under the Detach policy
+	ActionUpdate     Action = "update" // Update, a new child's parent, the other owners of a storage URI a write adds, a dependent Detach marks
 	ActionDelete     Action = "delete" // soft delete
 	ActionHardDelete Action = "hard-delete"
 	ActionRestore    Action = "restore"
@@ -28,9 +30,22 @@ const (
 // Authorizer decides whether a principal may do an action to an artifact.
 // It is asked for every artifact an operation touches: each one a recursive,
 // cascade or lineage-cascade delete takes, each dependent a Detach marks,
-// both ends of a lineage edge. A non-nil error refuses; the registry reports
-// it as ErrForbidden (a FORBIDDEN failed item inside a multi-item delete),
-// with the error's text in the message. A panic refuses too.
+// both ends of a lineage edge (whatever their state), the parent of a new
+// artifact, and every artifact sharing a storage URI a write adds. A
+// non-nil error refuses; the registry reports it as ErrForbidden (a
+// FORBIDDEN failed item inside a multi-item delete), with the error's text
+// in the message. A panic refuses too.
+//
+// Isolation: a principal can change what happens to an artifact (its
+// children, its lineage, the storage its hard delete cleans) only through an
+// action the authorizer allows on that artifact. With WithReadAuthorization,
+// an artifact the principal may not read does not exist to it: a call that
+// names it answers exactly as for a missing artifact; where the answer must
+// tell it exists (its ID or name is taken, it holds back the call) it is
+// FORBIDDEN naming neither the artifact, its namespace nor its state; lists,
+// lineage, events, purges and dry runs leave it out, or count it without
+// naming it ("1 you may not read"). Without WithReadAuthorization, messages
+// name what refused the call.
 //
 // Authorize runs inside the write transaction: it must be fast, must not
 // call the registry, and must not modify the artifact's slices or map.
@@ -68,21 +83,57 @@ func (n NamespaceAuthorizer) Authorize(_ context.Context, principal string, acti
 }
 
 // authorizeAction asks the authorizer, turning a refusal or a panic into a
-// FORBIDDEN error.
-func (r *Registry) authorizeAction(ctx context.Context, principal string, action Action, a *record) (err error) {
+// FORBIDDEN error. With WithReadAuthorization, the refusal of an artifact
+// the principal may not read names neither the artifact nor the
+// authorizer's reason (which may name its namespace).
+func (r *Registry) authorizeAction(ctx context.Context, principal string, action Action, a *record) error {
 	if r.authz == nil {
 		return nil
 	}
+	why := r.ask(ctx, principal, action, a)
+	if why == nil {
+		return nil
+	}
+	if r.authorizeReads && a.ID != "" && (action == ActionRead || r.ask(ctx, principal, ActionRead, a) != nil) {
+		return unreadable(principal, action)
+	}
+	return forbidden(principal, action, a, why)
+}
+
+// ask asks the authorizer once; a panic is a refusal.
+func (r *Registry) ask(ctx context.Context, principal string, action Action, a *record) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = forbidden(principal, action, a, fmt.Errorf("authorizer panicked: %v", p))
+			err = fmt.Errorf("authorizer panicked: %v", p)
 		}
 	}()
-	if aerr := r.authz.Authorize(ctx, principal, action, a.artifact()); aerr != nil {
-		return forbidden(principal, action, a, aerr)
-	}
-	return nil
+	return r.authz.Authorize(ctx, principal, action, a.artifact())
 }
+
+// hidden reports whether a exists but, with WithReadAuthorization, the
+// principal may not read it: to that principal it does not exist.
+func (r *Registry) hidden(ctx context.Context, principal string, a *record) bool {
+	return a != nil && r.authorizeReads && r.authz != nil && r.ask(ctx, principal, ActionRead, a) != nil
+}
+
+// view is a as the principal may see it: with WithReadAuthorization, a
+// parent it may not read is left out, as if it did not exist.
+func (r *Registry) view(ctx context.Context, principal string, txn *memdb.Txn, a *record) Artifact {
+	out := a.artifact()
+	if r.authorizeReads && out.Parent != "" && r.hidden(ctx, principal, row(txn, out.Parent)) {
+		out.Parent = ""
+	}
+	return out
+}
+
+// unreadable is the refusal of an action on an artifact the principal may
+// not read: it names neither the artifact nor its namespace.
+func unreadable(principal string, action Action) *Error {
+	return newError(CodeForbidden, "", "%s may not %s an artifact it may not read", principal, action)
+}
+
+// hidden reports whether the principal may not read a (see Registry.hidden).
+func (w *writeTxn) hidden(a *record) bool { return w.r.hidden(w.ctx, w.principal, a) }
 
 func forbidden(principal string, action Action, a *record, why error) *Error {
 	if a.ID == "" {
@@ -96,7 +147,8 @@ func (w *writeTxn) authorize(action Action, a *record) error {
 }
 
 // authorizeEvent asks whether the principal may read the artifact an event
-// is about; an event about no artifact (reset) needs ActionAdmin.
+// is about (and the upstream of an edge event); an event about no artifact
+// (reset) needs ActionAdmin.
 func (r *Registry) authorizeEvent(ctx context.Context, e *Event) error {
 	if e.FQN == "" {
 		return r.authorizeAction(ctx, PrincipalFrom(ctx), ActionAdmin, &record{})
@@ -105,7 +157,15 @@ func (r *Registry) authorizeEvent(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
-	return r.authorizeRead(ctx, &record{ID: e.ArtifactID, Kind: e.Kind, Namespace: ns, Name: name, Version: version})
+	if err := r.authorizeRead(ctx, &record{ID: e.ArtifactID, Kind: e.Kind, Namespace: ns, Name: name, Version: version}); err != nil {
+		return err
+	}
+	// An edge event names its upstream too, which the principal must be
+	// able to read, as Lineage shows only edges between what it may read.
+	if e.Upstream != "" && r.hidden(ctx, PrincipalFrom(ctx), row(r.snapshot(), e.Upstream)) {
+		return unreadable(PrincipalFrom(ctx), ActionRead)
+	}
+	return nil
 }
 
 func (r *Registry) authorizeRead(ctx context.Context, a *record) error {

@@ -516,7 +516,8 @@ func TestReadAuthorization(t *testing.T) {
 	for name, read := range reads {
 		t.Run(name, func(t *testing.T) {
 			require.NoError(t, read(mine.ID, mine.FQN()))
-			guardRequireCode(t, read(theirs.ID, theirs.FQN()), registry.ErrForbidden, registry.CodeForbidden)
+			// What alice may not read does not exist, to her.
+			guardRequireCode(t, read(theirs.ID, theirs.FQN()), registry.ErrNotFound, registry.CodeNotFound)
 		})
 	}
 	t.Run("List leaves out what the principal may not read", func(t *testing.T) {

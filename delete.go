@@ -285,6 +285,7 @@ func (t target) resolve(w *writeTxn, hard bool) (*record, *Error) {
 		if err != nil {
 			return nil, newError(CodeInvalid, "", "%v", err)
 		}
+		vs = slices.DeleteFunc(vs, w.hidden)
 		for _, v := range vs {
 			if hard || !v.isDeleted() {
 				return v, nil
@@ -298,7 +299,7 @@ func (t target) resolve(w *writeTxn, hard bool) (*record, *Error) {
 	default:
 		a = row(w.Txn, t.id)
 	}
-	if a == nil {
+	if a == nil || w.hidden(a) {
 		if t.all {
 			return nil, newError(CodeNotFound, "", "no version of %s exists", BuildFQN(t.ns, t.name, ""))
 		}

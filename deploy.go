@@ -29,6 +29,9 @@ func (r *Registry) deployment(ctx context.Context, id, endpoint string, deploy b
 	}
 	_, err = r.write(ctx, "", func(w *writeTxn) error {
 		old := row(w.Txn, cid)
+		if w.hidden(old) {
+			old = nil
+		}
 		if old == nil || old.isDeleted() {
 			return notFound(cid, old, IncludeNonDeleted)
 		}

@@ -87,7 +87,13 @@
 //     deleted one without being told.
 //   - Authorization (WithAuthorizer) is asked for every artifact the delete
 //     takes, and for every dependent it marks; a refusal is ErrForbidden,
-//     code FORBIDDEN.
+//     code FORBIDDEN. No write reaches another principal's artifact without
+//     its authorization: adding a child needs update on the parent, a lineage
+//     edge link on both ends, sharing a storage URI update on its other
+//     owners. With WithReadAuthorization, an artifact the principal may not
+//     read does not exist to it: calls naming it answer as for a missing
+//     one, or FORBIDDEN naming nothing of it where existence must be told,
+//     and results and dry runs count it without naming it.
 //   - Purge protection (WithPurgeProtection) refuses a hard delete of an
 //     artifact soft deleted too recently (ErrPurgeProtected).
 //

@@ -13,7 +13,8 @@ import (
 var (
 	// ErrNotFound: no artifact with that ID, FQN or name/version is visible
 	// under the requested include (a soft-deleted artifact is not found by
-	// default), or a second soft delete of the same artifact.
+	// default) or, with WithReadAuthorization, readable by the principal; or
+	// a second soft delete of the same artifact.
 	ErrNotFound = errors.New("registry: not found")
 	// ErrInvalid: an argument is malformed, out of range or missing.
 	ErrInvalid = errors.New("registry: invalid argument")

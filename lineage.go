@@ -120,18 +120,20 @@ func (s *lineageStore) UpdateEdge(up, down string, _ graph.Edge[string]) error {
 // Vertex finds a live artifact (any artifact, for Unlink).
 func (s *lineageStore) Vertex(id string) (string, graph.VertexProperties, error) {
 	a := row(s.w.Txn, id)
-	if a == nil || (a.isDeleted() && !s.anyState) {
+	if a == nil || (a.isDeleted() && !s.anyState) || s.w.hidden(a) {
 		return "", graph.VertexProperties{}, graph.ErrVertexNotFound
 	}
 	return id, graph.VertexProperties{}, nil
 }
 
+// Edge finds an edge; an edge to an artifact the principal may not read is
+// not found, as if that artifact did not exist.
 func (s *lineageStore) Edge(up, down string) (graph.Edge[string], error) {
 	o, err := s.w.First(tableEdges, indexID, edgeKey(up, down))
 	if err != nil {
 		return graph.Edge[string]{}, err
 	}
-	if o == nil {
+	if o == nil || s.hidden(up) || s.hidden(down) {
 		return graph.Edge[string]{}, graph.ErrEdgeNotFound
 	}
 	return graph.Edge[string]{Source: up, Target: down}, nil
@@ -248,9 +250,12 @@ func (s *lineageStore) CreatesCycle(source, target string) (bool, error) {
 	return false, nil
 }
 
+// authorizeEnds asks ActionLink for both ends, whatever their state. An end
+// that does not exist, or that the principal may not read, is left to the
+// graph, which does not find it.
 func (s *lineageStore) authorizeEnds(up, down string) error {
 	for _, id := range []string{up, down} {
-		if a := row(s.w.Txn, id); a != nil {
+		if a := row(s.w.Txn, id); a != nil && !s.w.hidden(a) {
 			if err := s.w.authorize(ActionLink, a); err != nil {
 				return err
 			}
@@ -264,7 +269,7 @@ func (s *lineageStore) explain(up, down string, err error) error {
 	switch {
 	case errors.Is(err, graph.ErrVertexNotFound):
 		for _, id := range []string{up, down} {
-			if a := row(s.w.Txn, id); a == nil {
+			if a := row(s.w.Txn, id); a == nil || s.w.hidden(a) {
 				return newError(CodeNotFound, id, "artifact %s does not exist", id)
 			} else if a.isDeleted() {
 				return newError(CodeNotFound, id, "artifact %s (%s) is soft deleted; lineage links live artifacts only", id, a.FQN())
@@ -276,7 +281,11 @@ func (s *lineageStore) explain(up, down string, err error) error {
 		// s.cycle runs from source back to target; print it forwards.
 		names := []string{s.name(up)}
 		for i := len(s.cycle) - 1; i >= 0; i-- {
-			names = append(names, s.name(s.cycle[i]))
+			name := s.name(s.cycle[i])
+			if s.hidden(s.cycle[i]) {
+				name = "(an artifact you may not read)"
+			}
+			names = append(names, name)
 		}
 		if len(s.cycle) == 1 {
 			return invalid("downstream", "linking %s to itself would create a cycle", s.name(up))
@@ -292,12 +301,16 @@ func (s *lineageStore) explain(up, down string, err error) error {
 	return err
 }
 
+// name names an artifact by FQN, or by ID when it does not exist or the
+// principal may not read it.
 func (s *lineageStore) name(id string) string {
-	if a := row(s.w.Txn, id); a != nil {
+	if a := row(s.w.Txn, id); a != nil && !s.w.hidden(a) {
 		return a.FQN()
 	}
 	return id
 }
+
+func (s *lineageStore) hidden(id string) bool { return s.w.hidden(row(s.w.Txn, id)) }
 
 func (w *writeTxn) emitEdge(t EventType, e *Edge) {
 	w.events = append(w.events, change{kind: t, new: row(w.Txn, e.Downstream), edge: e})
@@ -390,7 +403,7 @@ func (r *Registry) Lineage(ctx context.Context, id string, dir Direction, depth 
 	}
 	txn := r.snapshot()
 	a := row(txn, cid)
-	if a == nil {
+	if a == nil || r.hidden(ctx, PrincipalFrom(ctx), a) {
 		return LineageGraph{}, newError(CodeNotFound, cid, "artifact %s does not exist", cid)
 	}
 	root, err := r.found(ctx, cid, a, inc)
@@ -458,7 +471,7 @@ func (w *walker) level(frontier []string, downstream bool) ([]string, error) {
 			}
 			if !w.seen[other] {
 				w.seen[other] = true
-				w.out.Nodes = append(w.out.Nodes, a.artifact())
+				w.out.Nodes = append(w.out.Nodes, w.r.view(w.ctx, PrincipalFrom(w.ctx), w.txn, a))
 				next = append(next, other)
 			}
 		}

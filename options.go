@@ -78,10 +78,12 @@ func WithAuthorizer(a Authorizer) Option {
 	}
 }
 
-// WithReadAuthorization makes reads ask the authorizer for ActionRead too:
-// Get and its variants refuse with ErrForbidden, List, Lineage and Events
-// leave out what the principal may not read, and PendingCleanups needs
-// ActionAdmin.
+// WithReadAuthorization makes reads ask the authorizer for ActionRead too,
+// and isolates principals (see Authorizer): to a principal, an artifact it
+// may not read does not exist. Get and its variants answer ErrNotFound
+// exactly as for a missing artifact, List, Lineage and Events leave it out,
+// writes that name it answer as if it did not exist, and PendingCleanups
+// needs ActionAdmin.
 func WithReadAuthorization() Option {
 	return func(r *Registry) error {
 		r.authorizeReads = true

@@ -252,6 +252,23 @@ func (m *modelState) referenced(uri string) bool {
 	return false
 }
 
+// mayShare follows the storage-URI rule of Register and Update: every URI
+// self (nil for a new artifact) did not reference needs ActionUpdate on each
+// other artifact that references it.
+func (m *modelState) mayShare(principal string, uris []string, self *registry.Artifact) bool {
+	for _, u := range uris {
+		if self != nil && slices.Contains(self.StorageURIs, u) {
+			continue
+		}
+		for _, o := range m.arts {
+			if o != self && slices.Contains(o.StorageURIs, u) && !m.allowed(principal, registry.ActionUpdate, o) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (m *modelState) remember(id string) {
 	if !m.knownOK[id] {
 		m.knownOK[id] = true
@@ -272,17 +289,28 @@ func (m *modelState) register(principal string, batch []registry.Artifact) model
 	for _, in := range batch {
 		id := strings.ToLower(in.ID)
 		name := modelFQN(in.Namespace, in.Name, in.Version)
-		switch {
-		case ids[id], m.arts[id] != nil, names[name], m.byName(in.Namespace, in.Name, in.Version) != nil:
+		if ids[id] || names[name] {
+			return modelOutcome{code: registry.CodeAlreadyExists}
+		}
+		// Authorization of the row first, then what it collides with.
+		if !m.allowed(principal, registry.ActionCreate, &in) {
+			return modelOutcome{code: registry.CodeForbidden}
+		}
+		if m.arts[id] != nil || m.byName(in.Namespace, in.Name, in.Version) != nil {
 			return modelOutcome{code: registry.CodeAlreadyExists}
 		}
 		if in.Parent != "" && !ids[strings.ToLower(in.Parent)] {
 			p := m.arts[strings.ToLower(in.Parent)]
-			if p == nil || p.Deleted {
+			switch {
+			case p == nil:
+				return modelOutcome{code: registry.CodeInvalid}
+			case !m.allowed(principal, registry.ActionUpdate, p):
+				return modelOutcome{code: registry.CodeForbidden}
+			case p.Deleted:
 				return modelOutcome{code: registry.CodeInvalid}
 			}
 		}
-		if !m.allowed(principal, registry.ActionCreate, &in) {
+		if !m.mayShare(principal, in.StorageURIs, nil) {
 			return modelOutcome{code: registry.CodeForbidden}
 		}
 		ids[id], names[name] = true, true
@@ -321,6 +349,9 @@ func (m *modelState) update(principal string, in registry.Artifact) modelOutcome
 	}
 	if modelSameMetadata(a, &in) {
 		return modelOutcome{arts: []registry.Artifact{modelClone(a)}}
+	}
+	if !m.mayShare(principal, in.StorageURIs, a) {
+		return modelOutcome{code: registry.CodeForbidden}
 	}
 	before := a.StorageURIs
 	m.touch(a, principal)

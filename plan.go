@@ -65,10 +65,12 @@ type planner struct {
 	// mayUpdate caches the authorizer's answer for marking a dependent.
 	mayUpdate map[string]error
 	scanned   int
+	// secret caches which artifacts the principal may not read.
+	secret map[string]bool
 }
 
 func newPlanner(w *writeTxn, o DeleteOptions) *planner {
-	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}, mayUpdate: map[string]error{}}
+	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}, mayUpdate: map[string]error{}, secret: map[string]bool{}}
 }
 
 // build collects, checks, propagates and orders the plan for the roots.
@@ -311,7 +313,7 @@ func (p *planner) check(x *item) {
 		return
 	}
 	if len(x.liveKids) > 0 {
-		x.fail = notEmpty(a, x.liveKids)
+		x.fail = notEmpty(a, x.liveKids, p.hidden)
 		return
 	}
 	if a.isDeployed() {
@@ -357,7 +359,7 @@ func (p *planner) check(x *item) {
 		blocking = append(blocking, d)
 	}
 	if len(blocking) > 0 {
-		x.fail = hasDependents(a, blocking, "")
+		x.fail = hasDependents(a, blocking, "", p.hidden)
 	}
 }
 
@@ -392,8 +394,9 @@ func (p *planner) propagate() {
 		x := queue[0]
 		queue = queue[1:]
 		if par := x.parent; par != nil && par.fail == nil {
+			f := p.shown(x)
 			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains %s, which cannot be deleted (%s: %s)",
-				par.a.Kind, par.a.ID, par.a.FQN(), x.a.FQN(), x.fail.Code, x.fail.Message)
+				par.a.Kind, par.a.ID, par.a.FQN(), p.label(x.a), f.Code, f.Message)
 			queue = append(queue, par)
 		}
 		if !p.lineage {
@@ -411,7 +414,7 @@ func (p *planner) propagate() {
 					u.fail = p.mayMark(x.a)
 				}
 			case p.o.Lineage != LineageDetach:
-				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", x.a.FQN(), x.fail.Code))
+				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", p.label(x.a), p.shown(x).Code), p.hidden)
 			case p.o.Hard:
 				u.fail = p.mayMark(x.a)
 			}
@@ -422,31 +425,76 @@ func (p *planner) propagate() {
 	}
 }
 
-func notEmpty(a *record, kids []*record) *Error {
+func notEmpty(a *record, kids []*record, hide func(*record) bool) *Error {
 	return newError(CodeNotEmpty, a.ID, "%s is not empty: %s (%s) contains %d live artifact(s) (%s); delete with Recursive to delete them too, or delete them first",
-		a.Kind, a.ID, a.FQN(), len(kids), names(kids))
+		a.Kind, a.ID, a.FQN(), len(kids), names(kids, hide))
 }
 
-func hasDependents(a *record, deps []*record, why string) *Error {
+func hasDependents(a *record, deps []*record, why string, hide func(*record) bool) *Error {
 	return newError(CodeHasDependents, a.ID, "%s (%s) has %d live dependent(s) through lineage: %s%s; delete them too (Lineage: LineageCascade), detach them (Lineage: LineageDetach) or unlink them first",
-		a.ID, a.FQN(), len(deps), names(deps), why)
+		a.ID, a.FQN(), len(deps), names(deps, hide), why)
 }
 
-// names lists up to five FQNs.
-func names(as []*record) string {
+// names lists up to five FQNs; those hide hides (artifacts the principal
+// may not read) are counted, never named.
+func names(as []*record, hide func(*record) bool) string {
 	const most = 5
-	var b strings.Builder
-	for i, a := range as {
-		if i == most {
-			fmt.Fprintf(&b, " and %d more", len(as)-most)
-			break
+	var shown []string
+	hidden := 0
+	for _, a := range as {
+		switch {
+		case hide(a):
+			hidden++
+		case len(shown) < most:
+			shown = append(shown, a.FQN())
 		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(a.FQN())
 	}
-	return b.String()
+	out := strings.Join(shown, ", ")
+	if more := len(as) - hidden - len(shown); more > 0 {
+		out += fmt.Sprintf(" and %d more", more)
+	}
+	if hidden > 0 {
+		if out != "" {
+			out += " and "
+		}
+		out += fmt.Sprintf("%d you may not read", hidden)
+	}
+	return out
+}
+
+// hidden reports whether the principal may not read a (WithReadAuthorization):
+// the plan's messages and result count such an artifact without naming it.
+func (p *planner) hidden(a *record) bool {
+	if !p.w.r.authorizeReads {
+		return false
+	}
+	h, ok := p.secret[a.ID]
+	if !ok {
+		h = p.w.hidden(a)
+		p.secret[a.ID] = h
+	}
+	return h
+}
+
+// label names a in a message: its FQN, or "an artifact you may not read".
+func (p *planner) label(a *record) string {
+	if p.hidden(a) {
+		return "an artifact you may not read"
+	}
+	return a.FQN()
+}
+
+// shown is x's failure as the principal may see it: that of an artifact it
+// may not read names neither the artifact nor its state.
+func (p *planner) shown(x *item) *Error {
+	if p.hidden(x.a) {
+		action := ActionDelete
+		if p.o.Hard {
+			action = ActionHardDelete
+		}
+		return unreadable(p.w.principal, action)
+	}
+	return x.fail
 }
 
 // sort orders the plan depth first, emitting an item after its children and
@@ -509,16 +557,16 @@ func (p *planner) failure(multi bool) *Error {
 		return nil
 	}
 	if t := p.roots[0]; t.fail != nil && (!multi || t.own) {
-		return t.fail
+		return p.shown(t)
 	}
 	var first *Error
 	for _, x := range p.order {
 		switch {
 		case x.fail == nil:
 		case x.own:
-			return x.fail
+			return p.shown(x)
 		case first == nil:
-			first = x.fail
+			first = p.shown(x)
 		}
 	}
 	return first
@@ -530,21 +578,35 @@ func (p *planner) result(applied bool) Result {
 	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}}
 	for _, x := range p.order {
 		switch {
+		case p.hidden(x.a):
+			// Counted in the messages of the items it holds back, never
+			// named.
 		case x.fail != nil:
 			res.Failed = append(res.Failed, Failure{ID: x.a.ID, Code: x.fail.Code, Message: x.fail.Message})
 		case applied:
 			res.Deleted = append(res.Deleted, x.a.ID)
 		}
 	}
-	if skipped := p.skips(); len(skipped) > 0 {
+	if skipped := p.unhidden(p.skips()); len(skipped) > 0 {
 		res.Skipped = skipped
 		res.SkipReason = fmt.Sprintf("cascade limit of %d reached: %d more version(s) of %s were not deleted; delete again to continue",
 			p.o.limit(), len(skipped), p.skippedName)
 	}
 	if applied && p.o.Hard {
-		res.Detached = p.detached()
+		res.Detached = p.unhidden(p.detached())
 	}
 	return res
+}
+
+// unhidden leaves out of ids the artifacts the principal may not read.
+func (p *planner) unhidden(ids []string) []string {
+	if !p.w.r.authorizeReads {
+		return ids
+	}
+	return slices.DeleteFunc(ids, func(id string) bool {
+		a := row(p.w.Txn, id)
+		return a != nil && p.hidden(a)
+	})
 }
 
 // detached lists, in order, the artifacts that stay and lose an upstream to

@@ -98,6 +98,9 @@ func (w *writeTxn) purgeable(cutoff time.Time) ([]*record, error) {
 		if a == nil {
 			return nil, fmt.Errorf("registry: trash lists %s, which is not stored", t.ID)
 		}
+		if w.hidden(a) {
+			continue // another principal's trash: not this one's to purge
+		}
 		old = append(old, a)
 		in[a.ID] = true
 	}

@@ -34,7 +34,7 @@ func (r *Registry) Get(ctx context.Context, id string, opts ...ReadOption) (Arti
 		return Artifact{}, perr
 	}
 	a := rowByKey(r.snapshot(), key)
-	if a == nil {
+	if a == nil || r.hidden(ctx, PrincipalFrom(ctx), a) {
 		return Artifact{}, newError(CodeNotFound, cid, "artifact %s does not exist", cid)
 	}
 	return r.found(ctx, cid, a, inc)
@@ -70,11 +70,7 @@ func (r *Registry) GetVersion(ctx context.Context, namespace, name, version stri
 	if err := checkVersion(version); err != nil {
 		return Artifact{}, err
 	}
-	a := rowByName(r.snapshot(), namespace, name, version)
-	if a == nil {
-		return Artifact{}, newError(CodeNotFound, "", "artifact %s does not exist", BuildFQN(namespace, name, version))
-	}
-	return r.found(ctx, "", a, inc)
+	return r.found(ctx, BuildFQN(namespace, name, version), rowByName(r.snapshot(), namespace, name, version), inc)
 }
 
 // beginRead checks what every read starts with. Reads need no principal
@@ -89,19 +85,17 @@ func beginRead(ctx context.Context, opts []ReadOption) (Include, error) {
 	return resolveReadOptions(opts)
 }
 
+// found returns a if the include shows it. An artifact the principal may
+// not read (WithReadAuthorization) is missing: the answer names it by key
+// only, exactly as for one that does not exist.
 func (r *Registry) found(ctx context.Context, key string, a *record, inc Include) (Artifact, error) {
-	if a == nil {
+	if a == nil || r.hidden(ctx, PrincipalFrom(ctx), a) {
 		return Artifact{}, newError(CodeNotFound, "", "artifact %s does not exist", key)
 	}
 	if !a.visible(inc) {
 		return Artifact{}, notFound(a.ID, a, inc)
 	}
-	if r.authorizeReads {
-		if err := r.authorizeRead(ctx, a); err != nil {
-			return Artifact{}, err
-		}
-	}
-	return a.artifact(), nil
+	return r.view(ctx, PrincipalFrom(ctx), r.snapshot(), a), nil
 }
 
 // Filter selects artifacts for List. Empty fields match everything.
@@ -173,7 +167,7 @@ func (r *Registry) List(ctx context.Context, f Filter) (Page, error) {
 			page.Next = encodeCursor(nameKey(last.Namespace, last.Name, last.Version))
 			break
 		}
-		page.Items = append(page.Items, a.artifact())
+		page.Items = append(page.Items, r.view(ctx, PrincipalFrom(ctx), txn, a))
 		last = a
 	}
 	return page, nil

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Register adds an artifact and returns it as stored. Kind, Namespace and
 // Name are required; ID is assigned when empty; Parent, when given, must be
 // a live artifact. Registering a (namespace, name, version) that is taken,
-// even by a soft-deleted artifact, is ErrAlreadyExists.
+// even by a soft-deleted artifact, is ErrAlreadyExists. With an Authorizer,
+// the principal needs ActionCreate on the artifact, ActionUpdate on its
+// parent (a child changes what the parent's deletes do) and ActionUpdate on
+// every other artifact that references one of its storage URIs.
 func (r *Registry) Register(ctx context.Context, a Artifact) (Artifact, error) {
 	out, err := r.RegisterBatch(ctx, []Artifact{a})
 	if err != nil {
@@ -104,16 +108,29 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 		if _, dup := ids[a.ID]; dup {
 			return newError(CodeAlreadyExists, a.ID, "ID %s appears twice in the batch", a.ID)
 		}
-		if !assigned[i] {
-			if old := row(w.Txn, a.ID); old != nil {
-				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
-			}
-		}
 		key := string(nameKey(a.Namespace, a.Name, a.Version))
 		if _, dup := names[key]; dup {
 			return newError(CodeAlreadyExists, a.ID, "%s appears twice in the batch", a.FQN())
 		}
+		// Authorization first: a principal that may not create the row
+		// learns nothing about what its ID or name would collide with.
+		if err := w.authorize(ActionCreate, a); err != nil {
+			return err
+		}
+		if !assigned[i] {
+			if old := row(w.Txn, a.ID); old != nil {
+				if w.hidden(old) {
+					return newError(CodeForbidden, "", "%s may not register %s with the ID given: it is taken by an artifact %s may not read; register without an ID to have one assigned",
+						w.principal, a.FQN(), w.principal)
+				}
+				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
+			}
+		}
 		if old := rowByName(w.Txn, a.Namespace, a.Name, a.Version); old != nil {
+			if w.hidden(old) {
+				return newError(CodeForbidden, "", "%s may not register %s: the name is taken by an artifact %s may not read",
+					w.principal, a.FQN(), w.principal)
+			}
 			return alreadyExists(a, old)
 		}
 		if a.Parent != "" {
@@ -121,7 +138,7 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 				return err
 			}
 		}
-		if err := w.authorize(ActionCreate, a); err != nil {
+		if err := w.authorizeURIs(a, nil); err != nil {
 			return err
 		}
 		ids[a.ID] = a
@@ -151,11 +168,45 @@ func (w *writeTxn) checkParent(a *record, batch map[string]*record) error {
 		return nil
 	}
 	p := row(w.Txn, a.Parent)
-	switch {
-	case p == nil:
+	if p == nil || w.hidden(p) {
 		return invalid("parent", "parent %s of %s does not exist", a.Parent, a.FQN())
-	case p.isDeleted():
+	}
+	// A child changes what its parent's deletes do (NOT_EMPTY, what a
+	// recursive delete takes): only who may update the parent may add one,
+	// and only they learn its state.
+	if err := w.authorize(ActionUpdate, p); err != nil {
+		return err
+	}
+	if p.isDeleted() {
 		return invalid("parent", "parent %s (%s) of %s is soft deleted; restore it first", a.Parent, p.FQN(), a.FQN())
+	}
+	return nil
+}
+
+// authorizeURIs asks, for every storage URI a references and old did not,
+// that the principal may update each other artifact referencing it: sharing
+// a URI changes what that artifact's hard delete cleans (it would no longer
+// clean the object).
+func (w *writeTxn) authorizeURIs(a, old *record) error {
+	if w.r.authz == nil {
+		return nil
+	}
+	var had []string
+	if old != nil {
+		had = old.uris()
+	}
+	for i, uri := range a.uris() {
+		if slices.Contains(had, uri) {
+			continue
+		}
+		for _, id := range owners(w.Txn, uri) {
+			if o := row(w.Txn, id); o != nil && o.ID != a.ID {
+				if err := w.authorize(ActionUpdate, o); err != nil {
+					e := err.(*Error)
+					return newError(e.Code, e.ID, "storageUris[%d] is referenced by another artifact: %s", i, e.Message)
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -167,6 +218,9 @@ func (w *writeTxn) checkParent(a *record, batch map[string]*record) error {
 // and bookkeeping fields are ignored. An update that changes nothing does not
 // bump the revision. Storage URIs the update drops are handed to the cleaner
 // like those of a hard delete, unless another artifact still references them.
+// With an Authorizer, the principal needs ActionUpdate on the artifact and on
+// every other artifact that references a storage URI the update adds: sharing
+// a URI changes what that artifact's hard delete cleans.
 func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 	id, err := checkID("id", a.ID)
 	if err != nil {
@@ -178,6 +232,9 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 	var out Artifact
 	cleanups, err := r.write(ctx, "", func(w *writeTxn) error {
 		old := row(w.Txn, id)
+		if w.hidden(old) {
+			old = nil
+		}
 		if old == nil || old.isDeleted() {
 			return notFound(id, old, IncludeNonDeleted)
 		}
@@ -188,18 +245,21 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 			return err
 		}
 		if old.sameMetadata(&a) {
-			out = old.artifact()
+			out = w.r.view(w.ctx, w.principal, w.Txn, old)
 			return nil
 		}
 		c := w.touch(old)
 		c.setMetadata(&a)
+		if err := w.authorizeURIs(c, old); err != nil {
+			return err
+		}
 		// URIs the update drops become pending cleanups, unless another
 		// artifact references them; URIs it adds are taken off the queue.
 		if err := w.replace(old, c); err != nil {
 			return err
 		}
 		w.emit(EventUpdated, c)
-		out = c.artifact()
+		out = w.r.view(w.ctx, w.principal, w.Txn, c)
 		return nil
 	})
 	if err != nil {

@@ -85,7 +85,10 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) 
 			return newError(CodeNotDeleted, a.ID, "artifact %s (%s) is not deleted; there is nothing to restore", a.ID, a.FQN())
 		}
 		if a.Parent != "" {
-			if p := row(w.Txn, a.Parent); p != nil && p.isDeleted() {
+			if p := row(w.Txn, a.Parent); p != nil && p.isDeleted() && w.hidden(p) {
+				return newError(CodeForbidden, a.ID, "cannot restore %s (%s): its parent is an artifact %s may not read; ask its owner",
+					a.ID, a.FQN(), w.principal)
+			} else if p != nil && p.isDeleted() {
 				return newError(CodeParentDeleted, a.ID, "cannot restore %s (%s): its parent %s (%s) is still soft deleted; restore the parent first",
 					a.ID, a.FQN(), p.ID, p.FQN())
 			}
@@ -110,7 +113,7 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) 
 			return err
 		}
 		restored := changes[0].new
-		out = restored.artifact()
+		out = w.r.view(w.ctx, w.principal, w.Txn, restored)
 		if o.ClientToken != "" {
 			return w.remember(&tokenRow{Token: o.ClientToken, Request: req, Target: a.ID, Restored: restored})
 		}
