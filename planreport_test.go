@@ -1,0 +1,143 @@
+package registry_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/registrytest"
+)
+
+// Failure reporting of the planner: messages stay short however deep the
+// plan, failures name their direct and root causes, and Results say what
+// each reported item was.
+
+// reportChainSize is the depth of the deep-plan tests: 100,000, or 20,000
+// under -short and under the race detector, which is several times slower.
+func reportChainSize() int {
+	if testing.Short() || modelRaceEnabled {
+		return 20_000
+	}
+	return 100_000
+}
+
+// reportLinkedSize is the length of the lineage chains of these tests:
+// Link adds one edge per transaction, so a chain is dearer to build than a
+// containment chain.
+func reportLinkedSize() int {
+	if testing.Short() || modelRaceEnabled {
+		return 5_000
+	}
+	return 20_000
+}
+
+// reportRegisterChain registers n artifacts svc.<prefix><i>.1, i = 0..n-1,
+// in batches; when contained, each one but the first is contained in the one
+// before it. It returns their IDs in order.
+func reportRegisterChain(t testing.TB, f *registrytest.Fixture, prefix string, n int, contained bool) []string {
+	t.Helper()
+	const chunk = 5000
+	ids := make([]string, 0, n)
+	for lo := 0; lo < n; lo += chunk {
+		batch := make([]registry.Artifact, 0, chunk)
+		for i := lo; i < min(lo+chunk, n); i++ {
+			a := registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: fmt.Sprintf("%s%d", prefix, i), Version: "1"}
+			if contained && i > 0 {
+				if i > lo {
+					// The previous one is in this batch: give it an ID now.
+					a.Parent = batch[i-lo-1].ID
+				} else {
+					a.Parent = ids[i-1]
+				}
+			}
+			if contained {
+				a.ID = uuid.Must(uuid.NewV7()).String()
+			}
+			batch = append(batch, a)
+		}
+		out, err := f.RegisterBatch(f.Ctx, batch)
+		require.NoError(t, err)
+		for _, a := range out {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+// reportLinkChain links ids[i] -> ids[i+1] for every i.
+func reportLinkChain(t testing.TB, f *registrytest.Fixture, ids []string) {
+	t.Helper()
+	for i := 0; i+1 < len(ids); i++ {
+		require.NoError(t, f.Link(f.Ctx, ids[i], ids[i+1]))
+	}
+}
+
+// A Link refused for a cycle names the cycle's length and at most its first
+// three and last two steps, whatever its length.
+func TestLinkCycleMessageIsShort(t *testing.T) {
+	f := registrytest.NewEmpty(t)
+	n := reportLinkedSize()
+	ids := reportRegisterChain(t, f, "a", n, false)
+	reportLinkChain(t, f, ids)
+	fqn := func(i int) string { return fmt.Sprintf("svc.a%d.1", i) }
+
+	cases := []struct {
+		name     string
+		up, down int
+		want     string
+	}{
+		{"self loop", 5, 5, fmt.Sprintf("linking %s to itself would create a cycle", fqn(5))},
+		{"2-cycle", 8, 7, fmt.Sprintf("linking %s -> %s would create a cycle of 2 artifacts: %s -> %s -> %s", fqn(8), fqn(7), fqn(8), fqn(7), fqn(8))},
+		{"5-cycle, named whole", 14, 10, fmt.Sprintf("a cycle of 5 artifacts: %s -> %s -> %s -> %s -> %s -> %s",
+			fqn(14), fqn(10), fqn(11), fqn(12), fqn(13), fqn(14))},
+		{"6-cycle, shortened", 15, 10, fmt.Sprintf("a cycle of 6 artifacts: %s -> %s -> %s -> … -> %s -> %s",
+			fqn(15), fqn(10), fqn(11), fqn(14), fqn(15))},
+		{"the whole chain", n - 1, 0, fmt.Sprintf("a cycle of %s artifacts: %s -> %s -> %s -> … -> %s -> %s",
+			reportThousands(n), fqn(n-1), fqn(0), fqn(1), fqn(n-2), fqn(n-1))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := f.Link(f.Ctx, ids[c.up], ids[c.down])
+			var e *registry.Error
+			require.ErrorAs(t, err, &e)
+			assert.ErrorIs(t, err, registry.ErrInvalid)
+			assert.Equal(t, "downstream", e.Field)
+			assert.Contains(t, e.Message, c.want)
+			assert.Less(t, len(e.Message), 512, "the message: %s", e.Message)
+		})
+	}
+	// Nothing was linked: each artifact but the first still has exactly its
+	// one upstream.
+	for _, i := range []int{0, 5, 7, 10, n - 1} {
+		g, err := f.Lineage(f.Ctx, ids[i], registry.Upstream, 1)
+		require.NoError(t, err)
+		var ups []string
+		for _, e := range g.Edges {
+			ups = append(ups, e.Upstream)
+		}
+		if i == 0 {
+			assert.Empty(t, ups)
+		} else {
+			assert.Equal(t, []string{ids[i-1]}, ups)
+		}
+	}
+	require.NoError(t, f.Check())
+}
+
+// reportThousands renders n as 200,000.
+func reportThousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
