@@ -51,7 +51,9 @@ type DeleteOptions struct {
 	// Restore. A hard delete of a soft-deleted artifact makes it permanent.
 	Hard bool
 	// Recursive deletes the containment subtree too, children first, in the
-	// same mode. Without it an artifact with live children is ErrNotEmpty.
+	// same mode. Without it an artifact with live children that the call
+	// does not take otherwise (as cascaded versions or lineage dependents)
+	// is ErrNotEmpty.
 	Recursive bool
 	// Cascade deletes the other versions of the same namespace and name too,
 	// at most CascadeLimit in all: the target first, then the others newest

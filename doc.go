@@ -64,7 +64,10 @@
 //     is left orphaned.
 //   - Children. An artifact with live children is ErrNotEmpty ("model is not
 //     empty") unless Recursive, which takes the subtree in the same mode,
-//     children before parents.
+//     children before parents. Only the children the call leaves behind
+//     count: a live child that the same call takes anyway (as a version of
+//     the cascade, or a dependent under the Cascade lineage policy) is
+//     deleted before its parent, and fails it only if it fails.
 //   - Cascade takes the target and the other versions of the same namespace
 //     and name, at most CascadeLimit (default 20, as ModelArts) in all: the
 //     target first, then the others newest first (natural version order, so

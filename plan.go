@@ -16,8 +16,8 @@ import (
 //  1. collect the set: the roots (the target, then the other versions a
 //     cascade takes), each root's containment subtree, and under the Cascade
 //     lineage policy every live dependent, transitively, with its subtree;
-//  2. check each item: authorization, live children left behind, deployment,
-//     purge protection, live dependents outside the set;
+//  2. check each item: authorization, live children the complete set leaves
+//     behind, deployment, purge protection, live dependents outside the set;
 //  3. propagate failures until nothing changes: a parent whose child stays
 //     fails, an upstream whose live dependent stays fails (Restrict, Cascade)
 //     or detaches it (Detach);
@@ -37,7 +37,8 @@ type item struct {
 	children []*item // items this one contains
 	downs    []*item // items made from this one (lineage rules only)
 	ups      []*item // items this one was made from (lineage rules only)
-	// liveKids counts live children left out of the plan (not recursive).
+	// liveKids are the live children expand left out (not recursive); adopt
+	// drops those that joined the plan another way.
 	liveKids []*record
 	// downRows are all artifacts made from a; outEdges and inEdges all its
 	// edges (hard deletes only).
@@ -92,6 +93,9 @@ func (p *planner) build(roots []*record) error {
 			}
 		}
 		p.linkLineage()
+	}
+	for _, x := range p.items {
+		p.adopt(x)
 	}
 	for _, x := range p.items {
 		p.check(x)
@@ -214,6 +218,26 @@ func (p *planner) expand(x *item) error {
 		}
 	}
 	return nil
+}
+
+// adopt judges x on the live children the complete plan leaves behind: a
+// live child that joined the plan another way (a version of the cascade, a
+// dependent under the Cascade lineage policy) becomes x's child in the plan,
+// deleted before x and failing x if it fails, and is no longer left behind.
+func (p *planner) adopt(x *item) {
+	left := x.liveKids[:0]
+	for _, k := range x.liveKids {
+		y, in := p.byID[k.ID]
+		if !in {
+			left = append(left, k)
+			continue
+		}
+		if y.parent == nil {
+			y.parent = x
+			x.children = append(x.children, y)
+		}
+	}
+	x.liveKids = left
 }
 
 // tick checks for cancellation every few thousand items of a large plan.

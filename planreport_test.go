@@ -141,3 +141,124 @@ func reportThousands(n int) string {
 	}
 	return b.String()
 }
+
+// A parent is judged on the live children the complete plan leaves behind:
+// a live child that joins the plan through the Cascade lineage policy (or
+// as a version of a cascade), not through Recursive, is deleted with it,
+// before it, and fails it only if it fails itself.
+func TestPlanParentJudgedOnWhatThePlanLeaves(t *testing.T) {
+	hardLineage := registry.DeleteOptions{Hard: true, Lineage: registry.Cascade}
+	cases := []struct {
+		name    string
+		build   func(w *planWorld)
+		target  string
+		opts    registry.DeleteOptions
+		deleted []string          // in order
+		failed  map[string]string // label → code
+		causes  map[string]string // label → the label of its direct cause
+	}{
+		{
+			name:    "the child is made from its parent",
+			build:   func(w *planWorld) { w.model("p", ""); w.model("c", "p"); w.link("p", "c") },
+			target:  "p",
+			opts:    hardLineage,
+			deleted: []string{"c", "p"},
+		},
+		{
+			name:    "the child is made from its parent, soft cascade of versions",
+			build:   func(w *planWorld) { w.versions("m", "1", "2"); w.model("c", "m1"); w.link("m1", "c") },
+			target:  "m1",
+			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.Cascade},
+			deleted: []string{"c", "m1", "m2"},
+		},
+		{
+			name:    "the child is made from another version of its parent",
+			build:   func(w *planWorld) { w.versions("m", "1", "2"); w.model("c", "m1"); w.link("m2", "c") },
+			target:  "m1",
+			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.Cascade},
+			deleted: []string{"c", "m1", "m2"},
+		},
+		{
+			name: "parent and child are made from the target",
+			build: func(w *planWorld) {
+				w.dataset("d")
+				w.model("p", "")
+				w.model("c", "p")
+				w.link("d", "c") // c's edge first: it joins the plan before p
+				w.link("d", "p")
+			},
+			target:  "d",
+			opts:    hardLineage,
+			deleted: []string{"c", "p", "d"},
+		},
+		{
+			name: "the child that joined fails: its parent is not empty",
+			build: func(w *planWorld) {
+				w.dataset("d")
+				w.model("p", "")
+				w.model("c", "p")
+				w.link("d", "p")
+				w.link("d", "c")
+				w.deploy("c")
+			},
+			target: "d",
+			opts:   hardLineage,
+			failed: map[string]string{"c": registry.CodeDeployed, "p": registry.CodeNotEmpty, "d": registry.CodeHasDependents},
+			causes: map[string]string{"p": "c"},
+		},
+		{
+			name: "one child joins, another is left behind",
+			build: func(w *planWorld) {
+				w.model("p", "")
+				w.model("c1", "p")
+				w.model("c2", "p")
+				w.link("p", "c1")
+			},
+			target: "p",
+			opts:   hardLineage,
+			// c1 goes: it is made from p, and nothing keeps it.
+			deleted: []string{"c1"},
+			failed:  map[string]string{"p": registry.CodeNotEmpty},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := planNewWorld(t)
+			c.build(w)
+			before := w.state()
+			for _, dry := range []bool{true, false} {
+				o := c.opts
+				o.DryRun = dry
+				res, err := w.delete(c.target, o, false)
+				require.NoError(t, err, "a multi-item partial delete reports its failures")
+				want := c.deleted
+				if want == nil {
+					want = []string{}
+				}
+				assert.Equal(t, want, w.labelsOf(res.Deleted), "Deleted, in order (dry run %t)", dry)
+				failed := map[string]string{}
+				for _, f := range res.Failed {
+					failed[w.label(f.ID)] = f.Code
+				}
+				wantFailed := c.failed
+				if wantFailed == nil {
+					wantFailed = map[string]string{}
+				}
+				assert.Equal(t, wantFailed, failed, "Failed (dry run %t)", dry)
+				for l, cause := range c.causes {
+					for _, f := range res.Failed {
+						if f.ID == w.id(l) {
+							assert.Contains(t, f.Message, w.fqns[cause], "%s names its cause", l)
+						}
+					}
+				}
+				if dry {
+					w.requireUnchanged(t, before, "the dry run")
+				} else {
+					w.checkApplied(t, before, o, res)
+				}
+				require.NoError(t, w.f.Check())
+			}
+		})
+	}
+}
