@@ -126,11 +126,25 @@ type Result struct {
 	Replayed bool `json:"replayed,omitempty"`
 }
 
-// Failure is one item a delete did not delete.
+// Failure is one item a delete did not delete. An item fails either
+// because it broke a rule itself, or because a child it would keep or a
+// dependent it would strand failed; then Cause names that child or
+// dependent and RootCause the item at the end of the chain of causes,
+// which broke a rule itself (a deployed leaf under ancestors that are not
+// empty). The message names both too, and never copies the cause's
+// message, so that it stays short however deep the chain.
 type Failure struct {
 	ID      string `json:"model_id"`
 	Code    string `json:"error_code"`
 	Message string `json:"error_message"`
+	// Cause is the ID of the child or dependent whose failure made this
+	// item fail; empty when the item broke a rule itself.
+	Cause string `json:"cause,omitempty"`
+	// RootCause and RootCode are the ID and the code of the item that broke
+	// a rule at the end of the chain of causes (Cause's own RootCause, or
+	// Cause itself); empty when the item broke a rule itself.
+	RootCause string `json:"rootCause,omitempty"`
+	RootCode  string `json:"rootCode,omitempty"`
 }
 
 // Err returns the failure as an *Error, for errors.Is.

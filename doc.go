@@ -97,7 +97,9 @@
 // When several rules refuse one item, the first of these wins:
 // authorization, live children, deployment, purge protection, lineage
 // dependents; an item that breaks none but whose child or dependent fails
-// reports NOT_EMPTY or HAS_DEPENDENTS, naming the cause.
+// reports NOT_EMPTY or HAS_DEPENDENTS, naming that cause and the root cause
+// at the end of the chain (Failure.Cause, RootCause, RootCode) without
+// copying their messages, so that a report stays linear in its items.
 //
 // A delete that targets one artifact returns that artifact's failure as the
 // error. A multi-item delete (Recursive, Cascade, or a hard delete under the

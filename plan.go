@@ -48,8 +48,13 @@ type item struct {
 	fail     *Error
 	// own is true when the item failed a rule itself, false when it failed
 	// because a child or dependent did.
-	own   bool
-	visit uint8 // ordering state: 0 new, 1 on the path, 2 done
+	own bool
+	// cause is the child or dependent whose failure made this item fail,
+	// root the item at the end of that chain of causes, which broke a rule
+	// itself; both nil when own. A failure names them, never copies their
+	// messages, so that its size does not grow with the depth of the plan.
+	cause, root *item
+	visit       uint8 // ordering state: 0 new, 1 on the path, 2 done
 }
 
 type planner struct {
@@ -403,8 +408,9 @@ func (p *planner) propagate() {
 		x := queue[0]
 		queue = queue[1:]
 		if par := x.parent; par != nil && par.fail == nil {
-			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains %s, which cannot be deleted (%s: %s)",
-				par.a.Kind, par.a.ID, par.a.FQN(), x.a.FQN(), x.fail.Code, x.fail.Message)
+			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains an artifact that cannot be deleted: %s",
+				par.a.Kind, par.a.ID, par.a.FQN(), because(x))
+			par.cause, par.root = x, rootOf(x)
 			queue = append(queue, par)
 		}
 		if !p.lineage {
@@ -422,15 +428,37 @@ func (p *planner) propagate() {
 					u.fail = p.mayMark(x.a)
 				}
 			case p.o.Lineage != Detach:
-				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", x.a.FQN(), x.fail.Code))
+				u.fail = newError(CodeHasDependents, u.a.ID, "%s (%s) has a live dependent that cannot be deleted: %s",
+					u.a.ID, u.a.FQN(), because(x))
 			case p.o.Hard:
 				u.fail = p.mayMark(x.a)
 			}
 			if u.fail != nil {
+				u.cause, u.root = x, rootOf(x)
 				queue = append(queue, u)
 			}
 		}
 	}
+}
+
+// rootOf returns the item at the end of x's chain of causes: x itself
+// when x broke a rule itself.
+func rootOf(x *item) *item {
+	if x.root != nil {
+		return x.root
+	}
+	return x
+}
+
+// because names the failed item x for the failure it causes, in a size that
+// does not depend on the depth of the plan: x's ID, FQN and code, and the
+// ID, FQN and code of the root cause when that is another item.
+func because(x *item) string {
+	s := fmt.Sprintf("%s (%s): %s", x.a.ID, x.a.FQN(), x.fail.Code)
+	if r := rootOf(x); r != x {
+		s += fmt.Sprintf("; root cause: %s (%s): %s", r.a.ID, r.a.FQN(), r.fail.Code)
+	}
+	return s
 }
 
 func notEmpty(a *record, kids []*record) *Error {
@@ -542,7 +570,11 @@ func (p *planner) result(applied bool) Result {
 	for _, x := range p.order {
 		switch {
 		case x.fail != nil:
-			res.Failed = append(res.Failed, Failure{ID: x.a.ID, Code: x.fail.Code, Message: x.fail.Message})
+			f := Failure{ID: x.a.ID, Code: x.fail.Code, Message: x.fail.Message}
+			if x.cause != nil {
+				f.Cause, f.RootCause, f.RootCode = x.cause.a.ID, x.root.a.ID, x.root.fail.Code
+			}
+			res.Failed = append(res.Failed, f)
 		case applied:
 			res.Deleted = append(res.Deleted, x.a.ID)
 		}

@@ -31,9 +31,9 @@ func reportChainSize() int {
 // containment chain.
 func reportLinkedSize() int {
 	if testing.Short() || modelRaceEnabled {
-		return 5_000
+		return 2_000
 	}
-	return 20_000
+	return 10_000
 }
 
 // reportRegisterChain registers n artifacts svc.<prefix><i>.1, i = 0..n-1,
@@ -261,4 +261,157 @@ func TestPlanParentJudgedOnWhatThePlanLeaves(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reportCheckSizes checks that a Result and an error stay linear in the
+// number of items: every message is short and all of them together take
+// less than 300 bytes an item.
+func reportCheckSizes(t *testing.T, res registry.Result, err error, items int) {
+	t.Helper()
+	total := 0
+	for _, f := range res.Failed {
+		total += len(f.Message)
+		if len(f.Message) >= 512 {
+			assert.Less(t, len(f.Message), 512, "the message of %s: %.600s", f.ID, f.Message)
+			break
+		}
+	}
+	if err != nil {
+		assert.Less(t, len(err.Error()), 512, "the error: %.600s", err.Error())
+		total += len(err.Error())
+	}
+	assert.Less(t, total, 300*items, "all messages together")
+}
+
+// reportCheckChainFailures checks the failures of a chain whose last item
+// broke a rule (code rootCode) and whose every other item i failed because
+// of item i+1 (code code): one failure per item, each naming its direct
+// cause and the root cause, in the message too.
+func reportCheckChainFailures(t *testing.T, res registry.Result, ids []string, code, rootCode string) {
+	t.Helper()
+	require.Len(t, res.Failed, len(ids))
+	byID := make(map[string]registry.Failure, len(ids))
+	for _, f := range res.Failed {
+		byID[f.ID] = f
+	}
+	leaf := ids[len(ids)-1]
+	root := byID[leaf]
+	assert.Equal(t, rootCode, root.Code, "the root cause")
+	assert.Empty(t, root.Cause, "the root cause has no cause")
+	assert.Empty(t, root.RootCause)
+	assert.Empty(t, root.RootCode)
+	bad := 0
+	for i, id := range ids[:len(ids)-1] {
+		f, ok := byID[id]
+		okf := ok && f.Code == code && f.Cause == ids[i+1] && f.RootCause == leaf && f.RootCode == rootCode &&
+			strings.Contains(f.Message, ids[i+1]) && strings.Contains(f.Message, leaf) && strings.Contains(f.Message, rootCode)
+		if !okf {
+			assert.True(t, ok, "item %d did not fail", i)
+			assert.Equal(t, code, f.Code, "item %d", i)
+			assert.Equal(t, ids[i+1], f.Cause, "item %d: Cause is the next item", i)
+			assert.Equal(t, leaf, f.RootCause, "item %d: RootCause is the leaf", i)
+			assert.Equal(t, rootCode, f.RootCode, "item %d: RootCode", i)
+			assert.Contains(t, f.Message, ids[i+1], "item %d: the message names the direct cause", i)
+			assert.Contains(t, f.Message, leaf, "item %d: the message names the root cause", i)
+			if bad++; bad == 3 {
+				return
+			}
+		}
+	}
+}
+
+// A containment chain 100,000 deep (20,000 under -short or -race) with a
+// deployed leaf: a recursive delete fails every item, and its Result stays
+// linear in size: each ancestor names its child and the leaf, and copies
+// neither's message.
+func TestPlanDeepContainmentFailuresStayLinear(t *testing.T) {
+	f := registrytest.NewEmpty(t)
+	n := reportChainSize()
+	ids := reportRegisterChain(t, f, "c", n, true)
+	require.NoError(t, f.Deploy(f.Ctx, ids[n-1], "ep-1"))
+	// Each of soft and hard, dry run and real, partial and atomic once: a
+	// plan of this size takes a second or two.
+	for _, v := range []struct{ hard, atomic, dry bool }{{false, false, true}, {false, true, false}, {true, false, true}, {true, false, false}} {
+		hard, atomic, dry := v.hard, v.atomic, v.dry
+		{
+			{
+				o := registry.DeleteOptions{Recursive: true, Hard: hard, Atomic: atomic, DryRun: dry}
+				t.Run(fmt.Sprintf("hard=%t/atomic=%t/dry=%t", hard, atomic, dry), func(t *testing.T) {
+					res, err := f.Delete(f.Ctx, ids[0], o)
+					if atomic {
+						var e *registry.Error
+						require.ErrorAs(t, err, &e, "an atomic delete with a failure")
+						assert.Equal(t, registry.CodeDeployed, e.Code, "the error is the root cause")
+						assert.Equal(t, ids[n-1], e.ID, "the error is the root cause")
+					} else {
+						require.NoError(t, err)
+					}
+					assert.Empty(t, res.Deleted)
+					reportCheckSizes(t, res, err, n)
+					reportCheckChainFailures(t, res, ids, registry.CodeNotEmpty, registry.CodeDeployed)
+				})
+			}
+		}
+	}
+	require.NoError(t, f.Check())
+	a, err := f.Get(f.Ctx, ids[0])
+	require.NoError(t, err, "nothing was deleted")
+	assert.False(t, a.Deleted)
+}
+
+// A lineage chain v1 -> v2 -> ... -> vn of versions of one name, vn
+// deployed: a cascade over every version (Restrict) or a hard delete of v1
+// under the Cascade lineage policy fails every item with HAS_DEPENDENTS,
+// naming the next version and the deployed one, in linear size.
+func TestPlanDeepLineageFailuresStayLinear(t *testing.T) {
+	f := registrytest.NewEmpty(t)
+	n := reportLinkedSize()
+	batch := make([]registry.Artifact, n)
+	for i := range batch {
+		batch[i] = registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m", Version: fmt.Sprint(i + 1)}
+	}
+	var ids []string
+	for lo := 0; lo < n; lo += 5000 {
+		out, err := f.RegisterBatch(f.Ctx, batch[lo:min(lo+5000, n)])
+		require.NoError(t, err)
+		for _, a := range out {
+			ids = append(ids, a.ID)
+		}
+	}
+	reportLinkChain(t, f, ids)
+	require.NoError(t, f.Deploy(f.Ctx, ids[n-1], "ep-1"))
+	cases := []struct {
+		name string
+		o    registry.DeleteOptions
+	}{
+		{"soft cascade, restrict", registry.DeleteOptions{Cascade: true, CascadeLimit: n}},
+		{"hard cascade, restrict", registry.DeleteOptions{Cascade: true, CascadeLimit: n, Hard: true}},
+		{"soft cascade, lineage cascade", registry.DeleteOptions{Cascade: true, CascadeLimit: 1, Lineage: registry.Cascade}},
+		{"hard, lineage cascade", registry.DeleteOptions{Hard: true, Lineage: registry.Cascade}},
+	}
+	for _, c := range cases {
+		for _, v := range []struct{ atomic, dry bool }{{false, true}, {false, false}, {true, false}} {
+			atomic, dry := v.atomic, v.dry
+			{
+				o := c.o
+				o.Atomic, o.DryRun = atomic, dry
+				t.Run(fmt.Sprintf("%s/atomic=%t/dry=%t", c.name, atomic, dry), func(t *testing.T) {
+					res, err := f.Delete(f.Ctx, ids[0], o)
+					if atomic {
+						var e *registry.Error
+						require.ErrorAs(t, err, &e, "an atomic delete with a failure")
+						assert.Equal(t, registry.CodeDeployed, e.Code, "the error is the root cause")
+						assert.Equal(t, ids[n-1], e.ID, "the error is the root cause")
+					} else {
+						require.NoError(t, err)
+					}
+					assert.Empty(t, res.Deleted)
+					assert.Empty(t, res.Skipped)
+					reportCheckSizes(t, res, err, n)
+					reportCheckChainFailures(t, res, ids, registry.CodeHasDependents, registry.CodeDeployed)
+				})
+			}
+		}
+	}
+	require.NoError(t, f.Check())
 }
