@@ -105,7 +105,10 @@
 // error. A multi-item delete (Recursive, Cascade, or a hard delete under the
 // Cascade lineage policy) commits what it can and reports each item, as
 // ModelArts does: Result.Deleted in the order applied, Result.Failed with a
-// code and a message, Result.Skipped. With Atomic, any failure is the error
+// code and a message, Result.Skipped; DeletedItems, SkippedItems and
+// DetachedItems repeat the ID lists with each artifact's FQN and kind, as
+// Failure carries them, so that a caller can tell what a hard delete
+// removed. With Atomic, any failure is the error
 // (the cause: a deployed child's DEPLOYED rather than its parent's
 // NOT_EMPTY) and nothing changes. A call that fails this way still returns
 // its Result, with Failed filled and Deleted empty. DryRun computes exactly

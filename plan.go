@@ -66,7 +66,7 @@ type planner struct {
 	byID        map[string]*item
 	roots       []*item
 	order       []*item
-	skipped     []string
+	skipped     []*record
 	skippedName string
 	// mayUpdate caches the authorizer's answer for marking a dependent.
 	mayUpdate map[string]error
@@ -126,7 +126,7 @@ func (p *planner) addCascade(target *record) error {
 	room := p.o.limit() - 1
 	for i, a := range others {
 		if i >= room {
-			p.skipped = append(p.skipped, a.ID)
+			p.skipped = append(p.skipped, a)
 			p.skippedName = BuildFQN(target.Namespace, target.Name, "")
 			continue
 		}
@@ -140,11 +140,11 @@ func (p *planner) addCascade(target *record) error {
 // skips returns the versions the cascade limit left out that nothing else
 // brought into the plan: a version past the limit is still taken when it is
 // contained in another item or, under the Cascade policy, depends on one.
-func (p *planner) skips() []string {
-	var out []string
-	for _, id := range p.skipped {
-		if _, in := p.byID[id]; !in {
-			out = append(out, id)
+func (p *planner) skips() []*record {
+	var out []*record
+	for _, a := range p.skipped {
+		if _, in := p.byID[a.ID]; !in {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -566,28 +566,43 @@ func (p *planner) failure(multi bool) *Error {
 // result reports the plan. applied says whether the items that did not fail
 // are (or, in a dry run, would be) deleted.
 func (p *planner) result(applied bool) Result {
-	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}}
+	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}, DeletedItems: []Item{}}
 	for _, x := range p.order {
 		switch {
 		case x.fail != nil:
-			f := Failure{ID: x.a.ID, Code: x.fail.Code, Message: x.fail.Message}
+			f := Failure{ID: x.a.ID, FQN: x.a.FQN(), Kind: x.a.Kind, Code: x.fail.Code, Message: x.fail.Message}
 			if x.cause != nil {
 				f.Cause, f.RootCause, f.RootCode = x.cause.a.ID, x.root.a.ID, x.root.fail.Code
 			}
 			res.Failed = append(res.Failed, f)
 		case applied:
 			res.Deleted = append(res.Deleted, x.a.ID)
+			res.DeletedItems = append(res.DeletedItems, itemOf(x.a))
 		}
 	}
 	if skipped := p.skips(); len(skipped) > 0 {
-		res.Skipped = skipped
+		res.Skipped, res.SkippedItems = idsAndItems(skipped)
 		res.SkipReason = fmt.Sprintf("cascade limit of %d reached: %d more version(s) of %s were not deleted; delete again to continue",
 			p.o.limit(), len(skipped), p.skippedName)
 	}
 	if applied && p.o.Hard {
-		res.Detached = p.detached()
+		res.Detached, res.DetachedItems = idsAndItems(p.detached())
 	}
 	return res
+}
+
+func itemOf(a *record) Item { return Item{ID: a.ID, FQN: a.FQN(), Kind: a.Kind} }
+
+// idsAndItems reports rows as a Result's parallel lists: IDs and items.
+func idsAndItems(rows []*record) ([]string, []Item) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids, items := make([]string, len(rows)), make([]Item, len(rows))
+	for i, a := range rows {
+		ids[i], items[i] = a.ID, itemOf(a)
+	}
+	return ids, items
 }
 
 // detached lists, in order, the artifacts that stay and lose an upstream to
@@ -613,9 +628,13 @@ func (p *planner) detachments() (ids []string, lost map[string][]string, rows ma
 	return ids, lost, rows
 }
 
-func (p *planner) detached() []string {
-	ids, _, _ := p.detachments()
-	return ids
+func (p *planner) detached() []*record {
+	ids, _, rows := p.detachments()
+	out := make([]*record, len(ids))
+	for i, id := range ids {
+		out[i] = rows[id]
+	}
+	return out
 }
 
 // apply makes the plan's changes: every item that did not fail is soft or

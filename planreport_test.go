@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -414,4 +415,106 @@ func TestPlanDeepLineageFailuresStayLinear(t *testing.T) {
 		}
 	}
 	require.NoError(t, f.Check())
+}
+
+// Every artifact a Result reports comes with its FQN and kind: the item
+// lists match the ID lists one to one, in order, and Failure carries them
+// too, in a recursive, cascading, detaching hard delete with failures,
+// skips and detachments; a dry run and a token replay report the same.
+func TestResultItemsNameWhatWasReported(t *testing.T) {
+	w := planNewWorld(t)
+	w.versionRange("m", 1, 4)
+	w.add("c3", registry.Artifact{Kind: registry.KindDataset, Name: "c3", Version: "1", Parent: w.id("m3")})
+	w.add("c4", registry.Artifact{Kind: registry.KindCode, Name: "c4", Version: "1", Parent: w.id("m4")})
+	w.deploy("c3")
+	w.dataset("x")
+	w.model("y", "")
+	w.link("m1", "x")
+	w.link("c4", "y")
+	kinds := map[string]registry.Kind{"m1": registry.KindModel, "m2": registry.KindModel, "m3": registry.KindModel, "m4": registry.KindModel,
+		"c3": registry.KindDataset, "c4": registry.KindCode, "x": registry.KindDataset, "y": registry.KindModel}
+	o := registry.DeleteOptions{Hard: true, Recursive: true, Cascade: true, CascadeLimit: 3, Lineage: registry.Detach, ClientToken: "items-1"}
+
+	checkItems := func(t *testing.T, what string, ids []string, items []registry.Item) {
+		t.Helper()
+		require.Len(t, items, len(ids), "%s: one item per ID", what)
+		for i, id := range ids {
+			l := w.label(id)
+			assert.Equal(t, registry.Item{ID: id, FQN: w.fqns[l], Kind: kinds[l]}, items[i], "%s[%d]", what, i)
+		}
+	}
+	check := func(t *testing.T, res registry.Result) {
+		t.Helper()
+		assert.Equal(t, []string{"m1", "c4", "m4"}, w.labelsOf(res.Deleted))
+		checkItems(t, "DeletedItems", res.Deleted, res.DeletedItems)
+		assert.Equal(t, []string{"m2"}, w.labelsOf(res.Skipped))
+		checkItems(t, "SkippedItems", res.Skipped, res.SkippedItems)
+		assert.ElementsMatch(t, []string{"x", "y"}, w.labelsOf(res.Detached))
+		checkItems(t, "DetachedItems", res.Detached, res.DetachedItems)
+		require.Len(t, res.Failed, 2)
+		for _, f := range res.Failed {
+			l := w.label(f.ID)
+			assert.Equal(t, w.fqns[l], f.FQN, "the FQN of failed %s", l)
+			assert.Equal(t, kinds[l], f.Kind, "the kind of failed %s", l)
+		}
+		assert.Equal(t, registry.Failure{ID: w.id("c3"), FQN: w.fqns["c3"], Kind: registry.KindDataset, Code: registry.CodeDeployed,
+			Message: res.Failed[0].Message}, res.Failed[0], "the deployed child, first")
+		assert.Equal(t, registry.Failure{ID: w.id("m3"), FQN: w.fqns["m3"], Kind: registry.KindModel, Code: registry.CodeNotEmpty,
+			Message: res.Failed[1].Message, Cause: w.id("c3"), RootCause: w.id("c3"), RootCode: registry.CodeDeployed}, res.Failed[1], "its version")
+	}
+
+	dry := o
+	dry.DryRun = true
+	dres, err := w.delete("m1", dry, false)
+	require.NoError(t, err)
+	check(t, dres)
+	require.NoError(t, w.f.Check())
+
+	res, err := w.delete("m1", o, false)
+	require.NoError(t, err)
+	check(t, res)
+	dres.Operation, dres.DryRun = res.Operation, false
+	assert.Equal(t, res, dres, "the dry run reports the same")
+	require.NoError(t, w.f.Check())
+
+	// The JSON names.
+	raw, err := json.Marshal(res)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	for _, k := range []string{"delete_success_list", "deletedItems", "delete_failed_list", "skipped", "skippedItems", "detached", "detachedItems"} {
+		assert.Contains(t, doc, k)
+	}
+	first := doc["deletedItems"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"id": w.id("m1"), "fullyQualifiedName": w.fqns["m1"], "kind": "model"}, first)
+	failed := doc["delete_failed_list"].([]any)
+	own, caused := failed[0].(map[string]any), failed[1].(map[string]any)
+	for _, k := range []string{"model_id", "fullyQualifiedName", "kind", "error_code", "error_message"} {
+		assert.Contains(t, own, k)
+	}
+	for _, k := range []string{"cause", "rootCause", "rootCode"} {
+		assert.NotContains(t, own, k, "a failure that broke a rule itself has no cause")
+		assert.Contains(t, caused, k)
+	}
+
+	// A replay returns the same items, and a caller's changes to one
+	// Result do not reach the next replay.
+	rep, err := w.delete("m1", o, false)
+	require.NoError(t, err)
+	assert.True(t, rep.Replayed)
+	rep.Replayed = false
+	assert.Equal(t, res, rep)
+	rep.DeletedItems[0].FQN = "changed"
+	rep.SkippedItems[0].FQN = "changed"
+	rep.DetachedItems[0].FQN = "changed"
+	rep.Failed[0].FQN = "changed"
+	again, err := w.delete("m1", o, false)
+	require.NoError(t, err)
+	again.Replayed = false
+	// res may share what the registry keeps: compare with its JSON, taken
+	// before the changes.
+	rawAgain, err := json.Marshal(again)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(raw), string(rawAgain), "a replay is a copy")
+	require.NoError(t, w.f.Check())
 }
