@@ -64,7 +64,10 @@
 //     requests on it are kept for their whole lifetime (see Retries).
 //   - Children. An artifact with live children is ErrNotEmpty ("model is not
 //     empty") unless Recursive, which takes the subtree in the same mode,
-//     children before parents.
+//     children before parents. Only the children the call leaves behind
+//     count: a live child that the same call takes anyway (as a version of
+//     the cascade, or a dependent under the Cascade lineage policy) is
+//     deleted before its parent, and fails it only if it fails.
 //   - Cascade takes the target and the other versions of the same namespace
 //     and name, at most CascadeLimit (default 20, as ModelArts) in all: the
 //     target first, then the others newest first (natural version order, so
@@ -100,13 +103,18 @@
 // When several rules refuse one item, the first of these wins:
 // authorization, live children, deployment, purge protection, lineage
 // dependents; an item that breaks none but whose child or dependent fails
-// reports NOT_EMPTY or HAS_DEPENDENTS, naming the cause.
+// reports NOT_EMPTY or HAS_DEPENDENTS, naming that cause and the root cause
+// at the end of the chain (Failure.Cause, RootCause, RootCode) without
+// copying their messages, so that a report stays linear in its items.
 //
 // A delete that targets one artifact returns that artifact's failure as the
 // error. A multi-item delete (Recursive, Cascade, or a hard delete under the
 // Cascade lineage policy) commits what it can and reports each item, as
 // ModelArts does: Result.Deleted in the order applied, Result.Failed with a
-// code and a message, Result.Skipped. With Atomic, any failure is the error
+// code and a message, Result.Skipped; DeletedItems, SkippedItems and
+// DetachedItems repeat the ID lists with each artifact's FQN and kind, as
+// Failure carries them, so that a caller can tell what a hard delete
+// removed. With Atomic, any failure is the error
 // (the cause: a deployed child's DEPLOYED rather than its parent's
 // NOT_EMPTY) and nothing changes. A call that fails this way still returns
 // its Result, with Failed filled and Deleted empty. DryRun computes exactly

@@ -672,7 +672,7 @@ type modelItem struct {
 	kids     []*modelItem
 	downs    []*modelItem // dependents in the plan
 	ups      []*modelItem // upstreams in the plan
-	liveKids int          // live children left out (not recursive)
+	liveKids []string     // live children left out (not recursive), until adopted
 	downIDs  []string     // every dependent, in the plan or not
 	fail     string
 	own      bool // failed a rule itself, not because a child or dependent did
@@ -726,6 +726,23 @@ func (p *modelPlan) build(roots []*registry.Artifact, limit int) {
 			}
 		}
 	}
+	// A live child that joined the plan another way is not left behind: it
+	// becomes its parent's child in the plan.
+	for _, x := range p.items {
+		left := x.liveKids[:0]
+		for _, id := range x.liveKids {
+			y := p.byID[id]
+			if y == nil {
+				left = append(left, id)
+				continue
+			}
+			if y.parent == nil {
+				y.parent = x
+				x.kids = append(x.kids, y)
+			}
+		}
+		x.liveKids = left
+	}
 	for _, x := range p.items {
 		p.check(x)
 		x.own = x.fail != ""
@@ -767,7 +784,7 @@ func (p *modelPlan) root(a *registry.Artifact) {
 		for _, k := range p.m.children(cur.a.ID) {
 			switch {
 			case !k.Deleted && !p.o.Recursive:
-				cur.liveKids++
+				cur.liveKids = append(cur.liveKids, k.ID)
 				continue
 			case k.Deleted && !p.o.Hard:
 				continue
@@ -804,7 +821,7 @@ func (p *modelPlan) check(x *modelItem) {
 	switch {
 	case !p.m.allowed(p.principal, action, a):
 		x.fail = registry.CodeForbidden
-	case x.liveKids > 0:
+	case len(x.liveKids) > 0:
 		x.fail = registry.CodeNotEmpty
 	case len(a.Endpoints) > 0:
 		x.fail = registry.CodeDeployed

@@ -681,6 +681,38 @@ func planCases() []planCase {
 		{name: "children/hard sweep of a soft-deleted child with a live dependent, lineage cascade", build: sweep, target: "p",
 			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
 			deleted: []string{"x", "c1", "p"}, ordered: true},
+		{name: "children/a live child the lineage cascade takes is not left behind",
+			build:  func(w *planWorld) { w.model("p", ""); w.model("c", "p"); w.link("p", "c") },
+			target: "p", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			deleted: []string{"c", "p"}, ordered: true},
+		{name: "children/a parent and its live child both taken by the lineage cascade",
+			build: func(w *planWorld) {
+				w.dataset("d")
+				w.model("p", "")
+				w.model("c", "p")
+				w.link("d", "p")
+				w.link("d", "c")
+			},
+			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			deleted: []string{"c", "p", "d"}},
+		{name: "children/a live child the lineage cascade takes fails its parent when it fails",
+			build: func(w *planWorld) {
+				w.dataset("d")
+				w.model("p", "")
+				w.model("c", "p")
+				w.link("d", "p")
+				w.link("d", "c")
+				w.deploy("c")
+			},
+			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			failed:   map[string]string{"c": deployed, "p": notEmpty, "d": hasDeps},
+			messages: map[string][]string{"p": {"is not empty", "fqn:c"}}},
+		{name: "children/a version contained in another version goes with it in a cascade",
+			build: func(w *planWorld) {
+				w.versions("m", "1")
+				w.add("m2", registry.Artifact{Name: "m", Version: "2", Parent: w.id("m1")})
+			},
+			target: "m1", opts: planCasc, deleted: []string{"m2", "m1"}, ordered: true},
 
 		// Rule 4: recursive.
 		{name: "recursive/soft takes the subtree, children first", build: tree, target: "p", opts: planRec,
