@@ -32,8 +32,16 @@ const (
 // it as ErrForbidden (a FORBIDDEN failed item inside a multi-item delete),
 // with the error's text in the message. A panic refuses too.
 //
-// Authorize runs inside the write transaction: it must be fast, must not
-// call the registry, and must not modify the artifact's slices or map.
+// Authorize runs inside the write transaction, under the registry's write
+// lock: it must be fast and must not modify the artifact's slices or map.
+// It may read the registry (reads take no lock), with the ctx it was given
+// or any other. It must not write: a write method called from inside
+// Authorize, with the ctx it was given or from the goroutine that runs it,
+// is refused with ErrInvalid ("a registry write cannot be made from inside
+// an authorizer callback") and changes nothing, while the call that asked
+// goes on; a write it waits for on another goroutine deadlocks. The ctx it
+// is given carries the caller's values (principal, deadline) and a mark of
+// its own; pass it to reads.
 type Authorizer interface {
 	Authorize(ctx context.Context, principal string, action Action, a Artifact) error
 }
@@ -78,7 +86,7 @@ func (r *Registry) authorizeAction(ctx context.Context, principal string, action
 			err = forbidden(principal, action, a, fmt.Errorf("authorizer panicked: %v", p))
 		}
 	}()
-	if aerr := r.authz.Authorize(ctx, principal, action, a.artifact()); aerr != nil {
+	if aerr := r.authz.Authorize(r.authorizerCtx(ctx), principal, action, a.artifact()); aerr != nil {
 		return forbidden(principal, action, a, aerr)
 	}
 	return nil
@@ -91,8 +99,20 @@ func forbidden(principal string, action Action, a *record, why error) *Error {
 	return newError(CodeForbidden, a.ID, "%s may not %s %s (%s): %v", principal, action, a.ID, a.FQN(), why)
 }
 
+// authorize asks the authorizer from inside the write transaction, under
+// the lock: it records the writer's goroutine meanwhile, so that a write
+// the authorizer attempts is refused instead of waiting for this one.
 func (w *writeTxn) authorize(action Action, a *record) error {
-	return w.r.authorizeAction(w.ctx, w.principal, action, a)
+	r := w.r
+	if r.authz == nil {
+		return nil
+	}
+	if w.authzCtx == nil {
+		w.authzCtx, w.goroutine = r.authorizerCtx(w.ctx), goroutineID()
+	}
+	r.authzG.Store(w.goroutine)
+	defer r.authzG.Store(0)
+	return r.authorizeAction(w.authzCtx, w.principal, action, a)
 }
 
 // authorizeEvent asks whether the principal may read the artifact an event

@@ -12,8 +12,12 @@ import (
 
 // Cleaner removes a storage object (an S3 key, a file) once the artifact
 // that owned it is gone. It runs after the hard delete has committed and
-// outside the registry's lock; it should be idempotent, since a URI whose
-// cleanup failed is retried.
+// outside the registry's lock, on the goroutine of the call that queued the
+// URI (or of RetryCleanups), which waits for it. It may call the registry,
+// reads and writes alike. It should be idempotent, since a URI whose
+// cleanup failed is retried. An error or a panic leaves the URI pending,
+// with the attempt counted and the error (or "cleaner panicked: ...") as
+// LastError; the delete that queued it stands.
 type Cleaner interface {
 	Clean(ctx context.Context, uri string) error
 }
@@ -40,11 +44,17 @@ type Cleanup struct {
 
 // runCleanups hands queued URIs to the cleaner and records the outcome:
 // a cleaned URI leaves the pending table, a failed one stays with its
-// attempt count and error. It must run without the registry lock.
-func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupReport {
+// attempt count and error. It must run without the registry lock. When the
+// clock panics it cleans nothing and returns the error: the URIs stay
+// pending as they were.
+func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupReport, error) {
 	var rep CleanupReport
 	if r.cleaner == nil || len(queued) == 0 {
-		return rep
+		return rep, nil
+	}
+	now, err := r.now() // before any lock: see write
+	if err != nil {
+		return rep, err
 	}
 	mine := r.claim(queued)
 	defer r.release(mine)
@@ -56,8 +66,9 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 	for _, c := range mine {
 		results = append(results, outcome{c.URI, r.clean(ctx, c.URI)})
 	}
-	now := r.clock.Now()
-	r.mu.Lock()
+	if err := r.lock(ctx); err != nil {
+		return rep, err
+	}
 	defer r.mu.Unlock()
 	st := r.state.Load()
 	txn := st.db.Txn(true)
@@ -99,14 +110,14 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 			err = txn.Insert(tableURIs, next)
 		}
 		if err != nil {
-			return rep // leave them pending, as they were
+			return rep, nil // leave them pending, as they were
 		}
 	}
 	slices.Sort(rep.Cleaned)
 	slices.SortFunc(rep.Failed, compareCleanups)
 	txn.Commit()
 	r.setDB(st.db, st.tokens)
-	return rep
+	return rep, nil
 }
 
 func (r *Registry) clean(ctx context.Context, uri string) (err error) {
@@ -182,6 +193,9 @@ func (r *Registry) RetryCleanups(ctx context.Context) (CleanupReport, error) {
 	if err != nil {
 		return CleanupReport{}, err
 	}
+	if err := r.refuseCallback(ctx); err != nil {
+		return CleanupReport{}, err
+	}
 	if err := r.authorizeAction(ctx, principal, ActionAdmin, &record{}); err != nil {
 		return CleanupReport{}, err
 	}
@@ -189,7 +203,7 @@ func (r *Registry) RetryCleanups(ctx context.Context) (CleanupReport, error) {
 	if err != nil {
 		return CleanupReport{}, err
 	}
-	return r.runCleanups(ctx, pending), nil
+	return r.runCleanups(ctx, pending)
 }
 
 // carryCleanups fills the fresh database of a Reset: what from had pending,

@@ -142,7 +142,10 @@ func (r *Registry) Events(ctx context.Context, after uint64, limit int) ([]Event
 // not keep up never slows the registry: events that do not fit its buffer
 // are dropped and counted, and a missed event saying how many is delivered
 // before the next event that fits. (C has one slot more than the buffer,
-// kept for that notice.)
+// kept for that notice.) The registry runs no subscriber code: it never
+// blocks on C, a subscriber that never reads only loses events, and Close
+// may be called at any time, from any goroutine, even while events are
+// being published; the subscriber may call the registry freely.
 type Subscription struct {
 	// C carries the events. It is closed by Close.
 	C      <-chan Event
