@@ -549,3 +549,187 @@ func cbURIs(cs []registry.Cleanup) []string {
 	}
 	return out
 }
+
+// cbBlockOnce makes the cleaner's first Clean announce its URI on entered
+// and wait until release is closed; later calls go straight through.
+func cbBlockOnce(cleaner *guardCleaner) (entered chan string, release chan struct{}) {
+	entered, release = make(chan string, 1), make(chan struct{})
+	var once sync.Once
+	cleaner.setHook(func(uri string) {
+		once.Do(func() {
+			entered <- uri
+			<-release
+		})
+	})
+	return entered, release
+}
+
+// cbOther returns the URI of pair that is not uri.
+func cbOther(pair []string, uri string) string {
+	if pair[0] == uri {
+		return pair[1]
+	}
+	return pair[0]
+}
+
+// (a) A URI that an artifact takes back after the hard delete queued it,
+// before the cleaner gets to it, is never handed to the cleaner: each URI
+// is checked under the lock right before its hand-off.
+func TestCleanerNeverGetsAURIReclaimedBeforeItsTurn(t *testing.T) {
+	cleaner := &guardCleaner{}
+	f := registrytest.New(t, registry.WithCleaner(cleaner))
+	uris := guardURIs(f.Children)
+	entered, release := cbBlockOnce(cleaner)
+
+	done := make(chan error)
+	go func() {
+		_, err := f.Delete(f.Ctx, f.Package.ID, registry.DeleteOptions{Hard: true, Recursive: true})
+		done <- err
+	}()
+	first := <-entered
+	second := cbOther(uris, first)
+	heir := f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "cb", Name: "heir", StorageURIs: []string{second}})
+	close(release)
+	require.NoError(t, <-done)
+
+	assert.Equal(t, []string{first}, cleaner.calls(), "the reclaimed URI is never handed to the cleaner")
+	assert.Empty(t, guardPending(t, f), "the first was cleaned; the second is owned again")
+	assert.Equal(t, []string{second}, f.MustGet(t, heir.ID).StorageURIs)
+	cbRequireUsable(t, f)
+}
+
+// (b) A URI registered again while the cleaner is working on it cannot be
+// taken back from the cleaner: it is reported, pending with ReclaimedBy and
+// a LastError that says to verify the object, never handed to the cleaner
+// while referenced, and queued afresh once its last reference goes.
+func TestURIReclaimedWhileBeingCleanedIsReported(t *testing.T) {
+	for _, cleanErr := range []error{nil, errors.New("throttled")} {
+		t.Run(fmt.Sprintf("cleaner error %v", cleanErr), func(t *testing.T) {
+			cleaner := &guardCleaner{}
+			f := registrytest.New(t, registry.WithCleaner(cleaner))
+			uri := f.Children[0].StorageURIs[0]
+			cleaner.fail(uri, cleanErr)
+			entered, release := cbBlockOnce(cleaner)
+
+			done := make(chan error)
+			go func() {
+				_, err := f.Delete(f.Ctx, f.Children[0].ID, registry.DeleteOptions{Hard: true})
+				done <- err
+			}()
+			require.Equal(t, uri, <-entered)
+			heir := f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "cb", Name: "heir", StorageURIs: []string{uri}})
+			close(release)
+			require.NoError(t, <-done)
+			require.NoError(t, f.Check(), "a reclaimed URI may be referenced and pending")
+
+			pending := guardPending(t, f)
+			require.Len(t, pending, 1, "the reclaim is reported, not silently dropped")
+			p := pending[0]
+			assert.Equal(t, uri, p.URI)
+			assert.Equal(t, heir.ID, p.ReclaimedBy)
+			assert.Equal(t, f.Children[0].ID, p.ArtifactID)
+			assert.Equal(t, 1, p.Attempts)
+			assert.Contains(t, p.LastError, "re-referenced by "+heir.ID+" while being cleaned")
+			assert.Contains(t, p.LastError, "verify the object exists")
+			if cleanErr != nil {
+				assert.Contains(t, p.LastError, "throttled")
+			}
+
+			// Retries leave it alone while it is referenced.
+			cleaner.fail(uri, nil)
+			rep, err := f.RetryCleanups(f.Ctx)
+			require.NoError(t, err)
+			assert.Empty(t, rep.Cleaned)
+			assert.Equal(t, []registry.Cleanup{p}, rep.Failed, "a retry reports it, untouched")
+			assert.Equal(t, []string{uri}, cleaner.calls(), "never handed to the cleaner while referenced")
+
+			// Another reference keeps the warning; the last one going queues it afresh.
+			other := f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "cb", Name: "other", StorageURIs: []string{uri}})
+			assert.Equal(t, []registry.Cleanup{p}, guardPending(t, f))
+			_, err = f.Delete(f.Ctx, heir.ID, registry.DeleteOptions{Hard: true})
+			require.NoError(t, err)
+			assert.Equal(t, []registry.Cleanup{p}, guardPending(t, f))
+			assert.Equal(t, []string{uri}, cleaner.calls())
+			_, err = f.Delete(f.Ctx, other.ID, registry.DeleteOptions{Hard: true})
+			require.NoError(t, err)
+			assert.Equal(t, []string{uri, uri}, cleaner.calls(), "orphaned again, it is cleaned again")
+			assert.Empty(t, guardPending(t, f))
+			cbRequireUsable(t, f)
+		})
+	}
+}
+
+// Reset clears a reclaim warning with the reference that held it: the URI
+// is queued and handed to the cleaner like every other.
+func TestResetCleansAURIReclaimedWhileBeingCleaned(t *testing.T) {
+	cleaner := &guardCleaner{}
+	f := registrytest.New(t, registry.WithCleaner(cleaner))
+	uri := f.Children[0].StorageURIs[0]
+	entered, release := cbBlockOnce(cleaner)
+	done := make(chan error)
+	go func() {
+		_, err := f.Delete(f.Ctx, f.Children[0].ID, registry.DeleteOptions{Hard: true})
+		done <- err
+	}()
+	<-entered
+	f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "cb", Name: "heir", StorageURIs: []string{uri}})
+	close(release)
+	require.NoError(t, <-done)
+	require.Len(t, guardPending(t, f), 1)
+
+	require.NoError(t, f.Reset(f.Ctx))
+	assert.Empty(t, guardPending(t, f))
+	calls := cleaner.calls()
+	assert.Equal(t, 2, len(slicesIndexAll(calls, uri)), "cleaned again by the reset")
+	cbRequireUsable(t, f)
+}
+
+func slicesIndexAll(s []string, v string) []int {
+	var out []int
+	for i, x := range s {
+		if x == v {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// (c) RetryCleanups checks each URI right before its hand-off too: one
+// reclaimed while the cleaner works on another is never handed over.
+func TestRetryCleanupsNeverHandsOverAReclaimedURI(t *testing.T) {
+	cleaner := &guardCleaner{}
+	f := registrytest.New(t, registry.WithCleaner(cleaner))
+	uris := guardURIs(f.Children)
+	for _, u := range uris {
+		cleaner.fail(u, errors.New("throttled"))
+	}
+	_, err := f.Delete(f.Ctx, f.Package.ID, registry.DeleteOptions{Hard: true, Recursive: true})
+	require.NoError(t, err)
+	require.ElementsMatch(t, uris, guardPendingURIs(t, f))
+	for _, u := range uris {
+		cleaner.fail(u, nil)
+	}
+	calls := len(cleaner.calls())
+	entered, release := cbBlockOnce(cleaner)
+
+	type out struct {
+		rep registry.CleanupReport
+		err error
+	}
+	done := make(chan out)
+	go func() {
+		rep, err := f.RetryCleanups(f.Ctx)
+		done <- out{rep, err}
+	}()
+	first := <-entered
+	second := cbOther(uris, first)
+	f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "cb", Name: "heir", StorageURIs: []string{second}})
+	close(release)
+	o := <-done
+	require.NoError(t, o.err)
+	assert.Equal(t, []string{first}, o.rep.Cleaned)
+	assert.Empty(t, o.rep.Failed)
+	assert.Equal(t, []string{first}, cleaner.calls()[calls:], "the reclaimed URI is never handed to the cleaner")
+	assert.Empty(t, guardPending(t, f))
+	cbRequireUsable(t, f)
+}
