@@ -32,16 +32,24 @@ const (
 // it as ErrForbidden (a FORBIDDEN failed item inside a multi-item delete),
 // with the error's text in the message. A panic refuses too.
 //
-// Authorize runs inside the write transaction, under the registry's write
-// lock: it must be fast and must not modify the artifact's slices or map.
-// It may read the registry (reads take no lock), with the ctx it was given
-// or any other. It must not write: a write method called from inside
-// Authorize, with the ctx it was given or from the goroutine that runs it,
-// is refused with ErrInvalid ("a registry write cannot be made from inside
-// an authorizer callback") and changes nothing, while the call that asked
-// goes on; a write it waits for on another goroutine deadlocks. The ctx it
-// is given carries the caller's values (principal, deadline) and a mark of
-// its own; pass it to reads.
+// For a write, Authorize runs inside the write transaction, under the
+// registry's write lock: it must be fast, and must not modify the artifact's
+// slices or map. What it may do with the registry:
+//
+//   - Read it: reads take no lock, with the ctx it was given or any other.
+//   - Not write to it. A write method called with the ctx it was given is
+//     refused with ErrInvalid ("a registry write cannot be made from inside
+//     an authorizer callback") and changes nothing; so is one called with
+//     another ctx from the goroutine that runs Authorize while the registry
+//     holds its write lock. The call that asked goes on with the decision
+//     Authorize returns. A write that Authorize waits for on another
+//     goroutine cannot be detected and deadlocks.
+//   - Asked outside the lock (by a read under WithReadAuthorization, by
+//     Reset or RetryCleanups before they lock), a write made with another
+//     ctx goes through; do not rely on it.
+//
+// The ctx it is given carries the caller's values (principal, deadline) and
+// the registry's mark; pass it on to reads.
 type Authorizer interface {
 	Authorize(ctx context.Context, principal string, action Action, a Artifact) error
 }

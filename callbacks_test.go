@@ -733,3 +733,46 @@ func TestRetryCleanupsNeverHandsOverAReclaimedURI(t *testing.T) {
 	assert.Empty(t, guardPending(t, f))
 	cbRequireUsable(t, f)
 }
+
+// Under read authorization, Events asks the authorizer about each event it
+// returns; it does so without holding the event log, so an authorizer that
+// writes there cannot deadlock the publisher of its own write. With the
+// ctx it was given the write is refused, as every authorizer's is; with
+// another it goes through, since no lock is held.
+func TestAuthorizerAskedByEventsMayNotHangIt(t *testing.T) {
+	ctxs := map[string]struct {
+		pick    func(given context.Context) context.Context
+		refused bool
+	}{
+		"the ctx it was given": {func(given context.Context) context.Context { return given }, true},
+		"a fresh ctx": {func(context.Context) context.Context {
+			return registry.WithPrincipal(context.Background(), registrytest.Principal)
+		}, false},
+	}
+	for name, c := range ctxs {
+		t.Run(name, func(t *testing.T) {
+			var armed atomic.Bool
+			var f *registrytest.Fixture
+			var innerErr error
+			authz := registry.AuthorizerFunc(func(ctx context.Context, _ string, action registry.Action, _ registry.Artifact) error {
+				if action == registry.ActionRead && armed.CompareAndSwap(true, false) {
+					_, innerErr = f.Register(c.pick(ctx), registry.Artifact{Kind: registry.KindModel, Namespace: "cb", Name: "from-events"})
+				}
+				return nil
+			})
+			f = registrytest.New(t, registry.WithAuthorizer(authz), registry.WithReadAuthorization())
+			armed.Store(true)
+			var events []registry.Event
+			var err error
+			cbWithin(t, "Events whose authorizer writes", func() { events, err = f.Events(f.Ctx, 0, 5) })
+			require.NoError(t, err)
+			assert.Len(t, events, 5)
+			if c.refused {
+				guardRequireCode(t, innerErr, registry.ErrInvalid, registry.CodeInvalid)
+			} else {
+				assert.NoError(t, innerErr)
+			}
+			cbRequireUsable(t, f)
+		})
+	}
+}
