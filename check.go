@@ -29,7 +29,9 @@ var ErrInconsistent = errors.New("registry: inconsistent")
 //   - every idempotency token is indexed by its principal and token and by
 //     its expiry, and remembers a well-formed request and its outcome; its
 //     target may be gone (a token outlives a hard delete of its target);
-//   - no pending cleanup names a URI an artifact still references.
+//   - no pending cleanup names a URI an artifact still references, except a
+//     reclaim warning (Cleanup.ReclaimedBy: referenced again while it was
+//     being cleaned), and a reclaim warning names a referenced URI.
 //
 // Check costs time linear in the size of the registry. Tests call it after
 // every randomized step; an application may call it in a health check.
@@ -340,8 +342,10 @@ func (c *checker) cleanups() {
 			if i > 0 && bk.Pending[i-1].URI == cl.URI {
 				c.fail("cleanup of %s is pending twice", cl.URI)
 			}
-			if referenced(c.txn, cl.URI) {
+			if ref := referenced(c.txn, cl.URI); ref && cl.ReclaimedBy == "" {
 				c.fail("pending cleanup of %s would remove an object an artifact still references", cl.URI)
+			} else if !ref && cl.ReclaimedBy != "" {
+				c.fail("pending cleanup of %s says %s reclaimed it, but no artifact references it", cl.URI, cl.ReclaimedBy)
 			}
 			if cl.URI == "" || cl.QueuedAt.IsZero() || cl.Operation == "" {
 				c.fail("pending cleanup %q does not record what queued it", cl.URI)

@@ -160,7 +160,12 @@
 // artifact references are queued for cleanup in the same transaction and
 // then handed to the Cleaner (WithCleaner) outside the lock; a failure or a
 // panic leaves the URI in PendingCleanups, with its attempts and last error,
-// for RetryCleanups. Nothing is orphaned and nothing is lost.
+// for RetryCleanups. Each URI is checked under the lock right before its
+// hand-off, so the cleaner never gets one an artifact references; one
+// referenced again while the cleaner works on it stays in PendingCleanups
+// with ReclaimedBy and a LastError that says to verify the object, is never
+// handed over while referenced, and is queued afresh once its last
+// reference goes. Nothing is orphaned and nothing is lost.
 //
 // Every committed change emits one event per artifact, in commit order, to
 // subscribers (Subscribe; a slow one loses events and is told so, it never
