@@ -44,10 +44,20 @@
 //
 // # Deleting
 //
-//	res, err := reg.Delete(ctx, id, registry.DeleteOptions{})             // soft
-//	res, err = reg.Delete(ctx, id, registry.DeleteOptions{Hard: true})    // for good
+//	res, err := reg.Delete(ctx, id)                                    // soft
+//	res, err = reg.Delete(ctx, id, registry.DeleteOptions{Hard: true}) // for good
 //	res, err = reg.DeleteByFQN(ctx, "mlflow_svc.churn.3", registry.DeleteOptions{
-//		Cascade: true, Recursive: true, Hard: true, Lineage: registry.Detach})
+//		Cascade: true, Recursive: true, Hard: true, Lineage: registry.LineageDetach})
+//	res, err = reg.DeleteAllVersions(ctx, "mlflow_svc", "fraud", registry.DeleteOptions{Hard: true})
+//
+// Every call takes its options the same way: last, as a variadic list of
+// that call's option type (DeleteOption, RestoreOption, PurgeOption,
+// ReadOption), which its options struct (or, for reads, an Include)
+// implements. Options apply in order, each setting the fields it gives a
+// non-zero value; a wrong type does not compile. No option is silently
+// ignored: one that cannot apply to the call it is given to (a CascadeLimit
+// without Cascade, a lineage policy other than LineageRestrict on a plain
+// soft delete) is ErrInvalid naming it.
 //
 // The rules:
 //
@@ -75,16 +85,23 @@
 //     the one before it and deleting newest first never strands a dependent.
 //     The rest are Skipped, with SkipReason; a soft cascade takes live
 //     versions only, a hard one soft-deleted versions too.
+//     DeleteAllVersions is the cascade whose target is the newest version
+//     the delete can take, for when no version is in hand.
 //   - Deployed. An artifact deployed to an endpoint is not deleted
 //     (ErrDeployed, code DEPLOYED: ModelArts.3009, Lookout's 409).
 //   - Lineage, for hard and cascade deletes only: live downstream artifacts
-//     outside the set refuse the item under Restrict (the default,
-//     HAS_DEPENDENTS naming them); Detach deletes anyway and, for a hard
-//     delete, drops the edges and lists the lost upstream in each dependent's
-//     DeletedUpstreams; Cascade adds the dependents to the set, transitively,
-//     under the same checks. A plain soft delete keeps edges and leaves
-//     dependents alone.
-//   - Consistency. An item whose descendant, or (under Restrict and Cascade)
+//     outside the set refuse the item under LineageRestrict (the default,
+//     HAS_DEPENDENTS naming them); LineageDetach deletes anyway and, for a
+//     hard delete, drops the edges and lists the lost upstream in each
+//     dependent's DeletedUpstreams; LineageCascade adds the dependents to the
+//     set, transitively, under the same checks. A plain soft delete keeps
+//     edges and leaves dependents alone, so it takes LineageRestrict only
+//     (the others are ErrInvalid rather than ignored). The policies carry
+//     the Lineage prefix so that a call with DeleteOptions.Cascade (versions)
+//     reads unambiguously; Restrict, Detach and Cascade remain as deprecated
+//     names.
+//   - Consistency. An item whose descendant, or (under LineageRestrict and
+//     LineageCascade)
 //     whose live dependent in the set, fails, fails too: no live child is
 //     left under a deleted parent and no live artifact depends on a hard
 //     deleted one without being told.
@@ -108,18 +125,20 @@
 // copying their messages, so that a report stays linear in its items.
 //
 // A delete that targets one artifact returns that artifact's failure as the
-// error. A multi-item delete (Recursive, Cascade, or a hard delete under the
-// Cascade lineage policy) commits what it can and reports each item, as
+// error. A multi-item delete (Recursive, Cascade, DeleteAllVersions, or a
+// hard delete under LineageCascade) commits what it can and reports each item, as
 // ModelArts does: Result.Deleted in the order applied, Result.Failed with a
 // code and a message, Result.Skipped; DeletedItems, SkippedItems and
 // DetachedItems repeat the ID lists with each artifact's FQN and kind, as
 // Failure carries them, so that a caller can tell what a hard delete
-// removed. With Atomic, any failure is the error
-// (the cause: a deployed child's DEPLOYED rather than its parent's
-// NOT_EMPTY) and nothing changes. A call that fails this way still returns
-// its Result, with Failed filled and Deleted empty. DryRun computes exactly
-// the same Result and changes nothing. Deleted lists children before parents and, where the lineage
-// rules apply, dependents before what they depend on.
+// removed. With Atomic, any failure is the error (the cause: a deployed
+// child's DEPLOYED rather than its parent's NOT_EMPTY) and nothing changes.
+// A call that fails this way still returns its Result, with Failed filled
+// and Deleted empty. DryRun computes exactly the same Result and changes
+// nothing; a ClientToken given with it is checked but neither stored nor
+// replayed, so that a preview may carry the key of the delete it previews.
+// Deleted lists children before parents and, where the lineage rules apply,
+// dependents before what they depend on.
 //
 // # Restoring and purging
 //
