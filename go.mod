@@ -1,6 +1,6 @@
 module github.com/modelreg/registry
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/dominikbraun/graph v0.23.0
@@ -8,6 +8,7 @@ require (
 	github.com/hashicorp/go-immutable-radix v1.3.1
 	github.com/hashicorp/go-memdb v1.3.5
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/text v0.34.0
 )
 
 require (
