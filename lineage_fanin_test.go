@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -197,5 +200,63 @@ func TestLinkCostDoesNotGrowWithFanIn(t *testing.T) {
 	large := perLink(big, got[n+probe:])
 	t.Logf("bytes per Link: %d into a few upstreams, %d into %d", base, large, n)
 	assert.Less(t, large, 2*base+8<<10, "a Link into %d upstreams allocates %d bytes, into a few %d", n, large, base)
+	require.NoError(t, f.Check())
+}
+
+// TestLineageFanInConcurrentReaders reads an artifact's upstreams while a
+// writer links 100 upstreams into it one at a time, in a shuffled order,
+// and unlinks them in the same order, so that its set grows past the slice
+// bound into a tree and shrinks back: every read must see the set of one
+// committed state, sorted, since readers share the sets of older snapshots.
+func TestLineageFanInConcurrentReaders(t *testing.T) {
+	const n, readers = 100, 4
+	f := registrytest.NewEmpty(t)
+	model, _, ups := fanIn(t, f, n, func(int) bool { return false })
+	rand.New(rand.NewPCG(100, 4)).Shuffle(n, func(i, j int) { ups[i], ups[j] = ups[j], ups[i] })
+	// The states a reader may see: a prefix of ups while linking, a suffix
+	// while unlinking, each sorted.
+	states := map[string]bool{}
+	for k := 0; k <= n; k++ {
+		for _, s := range [][]string{ups[:k], ups[k:]} {
+			states[strings.Join(slices.Sorted(slices.Values(s)), ",")] = true
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				lg, err := f.Lineage(f.Ctx, model, registry.Upstream, 1)
+				if !assert.NoError(t, err) {
+					return
+				}
+				got := make([]string, len(lg.Edges))
+				for i, e := range lg.Edges {
+					got[i] = e.Upstream
+				}
+				if !assert.True(t, states[strings.Join(got, ",")], "a read saw %d upstreams that no committed state had, or out of order", len(got)) {
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	for _, u := range ups {
+		f.MustLink(t, u, model)
+	}
+	for _, u := range ups {
+		require.NoError(t, f.Unlink(f.Ctx, u, model))
+	}
+	close(done)
+	wg.Wait()
+	assert.Positive(t, reads.Load())
 	require.NoError(t, f.Check())
 }
