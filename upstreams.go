@@ -75,7 +75,11 @@ func (s upstreamSet) All() iter.Seq[string] {
 // The ID string is kept as given: pass the stored one, so that it is shared.
 func (s upstreamSet) With(id string) upstreamSet {
 	if s.tree != nil {
-		t, _, _ := s.tree.Insert(idKey(id), id)
+		k := idKey(id)
+		if _, found := s.tree.Get(k); found {
+			return s
+		}
+		t, _, _ := s.tree.Insert(k, id)
 		return upstreamSet{tree: t}
 	}
 	i, found := slices.BinarySearch(s.list, id)
