@@ -59,10 +59,13 @@ func identHint(what, s string) string {
 // the combining marks after it) that NFC changes, with the segment as it is
 // and as NFC makes it; bad is false when s is in NFC.
 func nfcFault(s string) (pos int, was, now string, bad bool) {
-	if norm.NFC.IsNormalString(s) {
+	// s[:start] is in NFC, up to a boundary. QuickSpan allocates nothing
+	// (IsNormalString does), so most names are settled without allocating:
+	// a lookup by FQN allocates nothing to parse.
+	start := norm.NFC.QuickSpanString(s)
+	if start == len(s) || norm.NFC.IsNormalString(s[start:]) {
 		return 0, "", "", false
 	}
-	start := norm.NFC.QuickSpanString(s) // s[:start] is in NFC, up to a boundary
 	var it norm.Iter
 	it.InitString(norm.NFC, s[start:])
 	for !it.Done() {

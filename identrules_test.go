@@ -174,3 +174,20 @@ func TestIdentifierLikeTextRefusesFormatAndUnnormalizedText(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Check())
 }
+
+// TestIdentifierRulesAllocateNothingForNormalNames keeps a lookup by FQN
+// free of allocations to parse it: the NFC check settles names in NFC with
+// a quick check that allocates nothing (a full check allocates).
+func TestIdentifierRulesAllocateNothingForNormalNames(t *testing.T) {
+	if modelRaceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	for _, fqn := range []string{"mlflow_svc.customer_segmentation.3", "caf\u00e9.\u00e9t\u00e9.\uac00", `svc."churn.v2".モデル`} {
+		allocs := testing.AllocsPerRun(100, func() {
+			if _, _, _, err := registry.ParseFQN(fqn); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.Zero(t, allocs, "ParseFQN(%q)", fqn)
+	}
+}
