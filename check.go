@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -219,7 +220,7 @@ func (c *checker) edges() {
 				c.fail("lineage edge %s -> %s touches missing artifact %s", e.Upstream, e.Downstream, id)
 			}
 		}
-		if d, ok := c.rows[e.Downstream]; ok && !slices.Contains(d.Upstreams, e.Upstream) {
+		if d, ok := c.rows[e.Downstream]; ok && !d.upstreams().Contains(e.Upstream) {
 			c.fail("lineage edge %s -> %s is missing from its downstream's upstreams", e.Upstream, e.Downstream)
 		}
 		out[e.Upstream] = append(out[e.Upstream], e.Downstream)
@@ -230,11 +231,15 @@ func (c *checker) edges() {
 	}
 	listed := 0
 	for _, a := range c.rows {
-		listed += len(a.Upstreams)
-		if !slices.IsSorted(a.Upstreams) {
-			c.fail("artifact %s lists its upstreams out of order", a.ID)
-		}
-		for _, u := range a.Upstreams {
+		ups := a.upstreams()
+		listed += ups.Len()
+		c.upstreamForm(a)
+		prev := ""
+		for u := range ups.All() {
+			if u <= prev {
+				c.fail("artifact %s lists its upstreams out of order or twice (%s after %s)", a.ID, u, prev)
+			}
+			prev = u
 			if o, _ := c.txn.First(tableEdges, indexID, edgeKey(u, a.ID)); o == nil {
 				c.fail("artifact %s lists upstream %s, but no such edge is stored", a.ID, u)
 			}
@@ -270,6 +275,29 @@ func (c *checker) edges() {
 		}
 		slices.Sort(stuck)
 		c.fail("lineage has a cycle through %d artifacts: %v", len(stuck), stuck)
+	}
+}
+
+// upstreamForm checks how an artifact's upstream set is stored: a slice
+// of at most maxListedUpstreams, or else a tree of at least
+// minTreeUpstreams whose every key is its ID's key.
+func (c *checker) upstreamForm(a *record) {
+	if a.ext == nil || a.ext.upstreamTree == nil {
+		if len(a.upstreamList) > maxListedUpstreams {
+			c.fail("artifact %s lists %d upstreams in a slice, more than %d", a.ID, len(a.upstreamList), maxListedUpstreams)
+		}
+		return
+	}
+	t := a.ext.upstreamTree
+	if a.upstreamList != nil || t.Len() < minTreeUpstreams {
+		c.fail("artifact %s keeps %d upstreams in a tree and %d in a slice; want a tree of at least %d or a slice only",
+			a.ID, t.Len(), len(a.upstreamList), minTreeUpstreams)
+	}
+	it := t.Root().Iterator()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		if id, isID := v.(string); !isID || !bytes.Equal(k, idKey(id)) {
+			c.fail("artifact %s keeps upstream %v under key %x, not its own", a.ID, v, k)
+		}
 	}
 }
 

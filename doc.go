@@ -25,6 +25,16 @@
 // qualified name is namespace.name.version (namespace.name when unversioned),
 // a part containing '.' wrapped in double quotes as OpenMetadata does:
 // svc."churn.v2".3. BuildFQN and ParseFQN convert exactly, both ways.
+// Names are compared byte for byte, so every part must be in Unicode
+// normalization form NFC and hold no control or format character (Unicode
+// categories Cc and Cf: no bidirectional override, zero-width space or byte
+// order mark): two names that look the same are one name, and no name can
+// pass for another. A part that breaks this is ErrInvalid, at registration
+// and at lookup (GetByFQN, GetVersion, List), naming the code point and its
+// byte position and, for a part not in NFC, the composed form to use. Tags,
+// owners, label keys, endpoints and the principal follow the same rule;
+// free text (display name, description, algorithm, label values, reasons)
+// and storage URIs do not.
 //
 // Every read takes an optional Include, with OpenMetadata's meaning:
 // IncludeNonDeleted (the default: a soft-deleted artifact is not found),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,8 +156,7 @@ func (s *lineageStore) AddEdge(up, down string, _ graph.Edge[string]) error {
 		return fmt.Errorf("registry: insert edge: %w", err)
 	}
 	c := copyRecord(d)
-	i, _ := slices.BinarySearch(d.Upstreams, e.Upstream)
-	c.Upstreams = slices.Insert(slices.Clip(slices.Clone(d.Upstreams)), i, e.Upstream)
+	c.setUpstreams(d.upstreams().With(e.Upstream))
 	if err := s.w.replace(d, c); err != nil {
 		return err
 	}
@@ -179,10 +177,7 @@ func (s *lineageStore) RemoveEdge(up, down string) error {
 	}
 	if d := row(s.w.Txn, down); d != nil {
 		c := copyRecord(d)
-		c.Upstreams = slices.DeleteFunc(slices.Clone(d.Upstreams), func(u string) bool { return u == up })
-		if len(c.Upstreams) == 0 {
-			c.Upstreams = nil
-		}
+		c.setUpstreams(d.upstreams().Without(up))
 		if err := s.w.replace(d, c); err != nil {
 			return err
 		}
@@ -364,10 +359,11 @@ func downstreamIDs(txn *memdb.Txn, id string) ([]string, error) {
 	return edgeEnds(txn, indexID, id, func(e *Edge) string { return e.Downstream })
 }
 
-// inEdges lists the edges into a, in the order of its Upstreams.
+// inEdges lists the edges into a, in the order of its upstreams (sorted).
 func inEdges(txn *memdb.Txn, a *record) ([]*Edge, error) {
-	out := make([]*Edge, 0, len(a.Upstreams))
-	for _, u := range a.Upstreams {
+	ups := a.upstreams()
+	out := make([]*Edge, 0, ups.Len())
+	for u := range ups.All() {
 		o, err := txn.First(tableEdges, indexID, edgeKey(u, a.ID))
 		if err != nil {
 			return nil, fmt.Errorf("registry: edge %s -> %s: %w", u, a.ID, err)

@@ -789,10 +789,7 @@ func (p *planner) applyHard() error {
 	for _, id := range ids {
 		c := w.touch(rows[id])
 		c.setExtra(c.endpoints(), append(slices.Clone(c.deletedUpstreams()), lost[id]...))
-		c.Upstreams = slices.DeleteFunc(slices.Clone(c.Upstreams), func(u string) bool { return slices.Contains(lost[id], u) })
-		if len(c.Upstreams) == 0 {
-			c.Upstreams = nil
-		}
+		c.setUpstreams(c.upstreams().Without(lost[id]...))
 		changes = append(changes, change{old: rows[id], new: c})
 		w.emit(EventUpdated, c)
 	}
