@@ -37,6 +37,20 @@ func (r *Registry) now() (t time.Time, err error) {
 	return r.clock.Now(), nil
 }
 
+// stamp returns the time a write made under the lock records: the clock's
+// reading, taken before the lock, or the previous write's time when that is
+// later (the reading waited for the lock while others wrote, or the clock
+// went back), so that recorded times never go backwards in commit order: an
+// artifact is never updated before it was created. It must be called with
+// mu held.
+func (r *Registry) stamp(now time.Time) time.Time {
+	if now.Before(r.last) {
+		now = r.last
+	}
+	r.last = now
+	return now
+}
+
 // lock takes the writer's lock, unless the caller is an authorizer that the
 // registry is running under that lock (it would wait for itself forever):
 // either its ctx is the one the registry gave the authorizer, or the lock is

@@ -776,3 +776,23 @@ func TestAuthorizerAskedByEventsMayNotHangIt(t *testing.T) {
 		})
 	}
 }
+
+// Recorded times never go backwards in commit order: a clock that goes
+// back (or a reading that waited for the lock while others wrote) records
+// the previous write's time instead.
+func TestRecordedTimesNeverGoBackwards(t *testing.T) {
+	f := registrytest.NewEmpty(t)
+	a := f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m", Version: "1"})
+	f.Clock.Set(registrytest.Epoch.Add(-time.Hour))
+	b := f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m", Version: "2"})
+	assert.Equal(t, a.CreatedAt, b.CreatedAt, "the clock went back an hour; the registry keeps the later time")
+	res, err := f.Delete(f.Ctx, a.ID)
+	require.NoError(t, err)
+	require.Len(t, res.Deleted, 1)
+	got := f.MustGet(t, a.ID)
+	assert.False(t, got.DeletedAt.Before(got.CreatedAt))
+	assert.False(t, got.UpdatedAt.Before(got.CreatedAt))
+	f.Clock.Set(registrytest.Epoch.Add(time.Hour))
+	c := f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m", Version: "3"})
+	assert.Equal(t, registrytest.Epoch.Add(time.Hour), c.CreatedAt, "a clock that moves forward is followed")
+}

@@ -113,6 +113,7 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 		return rep, err
 	}
 	defer r.mu.Unlock()
+	now = r.stamp(now)
 	st := r.state.Load()
 	txn := st.db.Txn(true)
 	defer txn.Abort()

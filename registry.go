@@ -23,6 +23,8 @@ type Registry struct {
 	// authzG is the goroutine that runs the authorizer under mu, 0 when
 	// none does: a write from that goroutine is refused (see lock).
 	authzG atomic.Uint64
+	// last is the time the latest write under mu recorded (see stamp).
+	last time.Time
 
 	clock          Clock
 	authz          Authorizer
@@ -129,6 +131,7 @@ func (r *Registry) reset(ctx context.Context, fresh *memdb.MemDB, principal stri
 		return nil, err
 	}
 	defer r.mu.Unlock()
+	now = r.stamp(now)
 	op := newID()
 	txn := fresh.Txn(true)
 	defer txn.Abort()

@@ -51,6 +51,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 		return nil, err
 	}
 	defer r.mu.Unlock()
+	now = r.stamp(now)
 	st := r.state.Load()
 	db := st.db
 	txn := db.Txn(true)
