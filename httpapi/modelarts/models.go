@@ -44,7 +44,7 @@ var (
 	uuidRE         = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	// ModelTypes are the model types an import accepts: the 2024 list and
 	// the 2022 additions.
-	modelTypes = []string{"TensorFlow", "MXNet", "Caffe", "Spark_MLlib", "Scikit_Learn", "XGBoost", "Image", "PyTorch", "Template", "MindSpore"}
+	modelTypes   = []string{"TensorFlow", "MXNet", "Caffe", "Spark_MLlib", "Scikit_Learn", "XGBoost", "Image", "PyTorch", "Template", "MindSpore"}
 	installTypes = []string{"real-time", "batch", "edge"}
 )
 
