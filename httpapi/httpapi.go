@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/httpapi/artifacts"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
 	"github.com/modelreg/registry/httpapi/modelarts"
 )
@@ -220,6 +221,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	for _, p := range modelarts.Patterns {
 		mux.Handle(p, ma)
+	}
+	ar, err := artifacts.New(artifacts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range artifacts.Patterns {
+		mux.Handle(p, ar)
 	}
 	return httpx.RequestID(mux), nil
 }
