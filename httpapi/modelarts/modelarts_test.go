@@ -51,6 +51,11 @@ func TestSeedExamples(t *testing.T) {
 		r := e.do("DELETE", "/v1/"+projA+"/models/"+id, alice, "")
 		require.Equal(t, 200, r.status, r.raw)
 		assert.JSONEq(t, `{"delete_success_list":["`+id+`"],"delete_failed_list":[]}`, r.raw)
+		// An empty cascade= is the default, false.
+		id2 := e.importModel(projA, "flowers", "1.1.3")
+		r = e.do("DELETE", "/v1/"+projA+"/models/"+id2+"?cascade=", alice, "")
+		require.Equal(t, 200, r.status, r.raw)
+		assert.JSONEq(t, `{"delete_success_list":["`+id2+`"],"delete_failed_list":[]}`, r.raw)
 		assert.Equal(t, 200, e.do("GET", "/v1/"+projA+"/models/"+keep, alice, "").status, "without cascade the other version stays")
 	})
 	t.Run("seed 002: the deployed model is a failed item", func(t *testing.T) {
@@ -500,6 +505,8 @@ func TestServiceErrors(t *testing.T) {
 		{"update: another project", "PUT", func(f fixture) string { return "/" + f.svc }, bob, func(fixture) string { return `{"status":"stopped"}` }, 404, "ModelArts.3502"},
 		{"delete: one unknown of two", "DELETE", func(f fixture) string { return "/" + f.svc + ",00000000-0000-4000-8000-000000000000" }, alice, nil, 404, "ModelArts.3502"},
 		{"delete: empty item", "DELETE", func(f fixture) string { return "/" + f.svc + "," }, alice, nil, 400, "ModelArts.0101"},
+		{"delete: a principal without the project", "DELETE", func(f fixture) string { return "/" + f.svc }, bob, nil, 403, "ModelArts.3010"},
+		{"update: a principal without the project", "PUT", func(f fixture) string { return "/" + f.svc }, bob, func(fixture) string { return `{"status":"stopped"}` }, 403, "ModelArts.3010"},
 		{"delete: no token", "DELETE", func(f fixture) string { return "/" + f.svc }, "", nil, 401, "ModelArts.0201"},
 		{"method not allowed", "PATCH", func(f fixture) string { return "/" + f.svc }, alice, nil, 405, "ModelArts.0105"},
 	}
@@ -513,6 +520,7 @@ func TestServiceErrors(t *testing.T) {
 				path += tt.path(f)
 			}
 			if tt.name == "update: another project" {
+				// bob's own project: the service is not there.
 				path = "/v1/" + projB + "/services/" + f.svc
 			}
 			body := ""
@@ -597,4 +605,39 @@ func TestMountedInNewHandler(t *testing.T) {
 	assert.Equal(t, float64(1), r.body["count"])
 	assert.Equal(t, http.StatusUnauthorized, e.do("GET", "/v1/"+projA+"/models", "", "").status)
 	require.NoError(t, reg.Check())
+}
+
+// TestConcurrentDeploys: several deploys of one service name at once make
+// one service; the others are 409 ModelArts.3503.
+func TestConcurrentDeploys(t *testing.T) {
+	e := newEnv(t)
+	m := e.importModel(projA, "m", "1.1.1")
+	body := `{"service_name":"s","infer_type":"real-time","config":[{"model_id":"` + m + `","weight":100,"specification":"modelarts.vm.cpu.2u","instance_count":1}]}`
+	const n = 8
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			req, err := http.NewRequest("POST", e.srv.URL+"/v1/"+projA+"/services", strings.NewReader(body))
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			req.Header.Set("X-Auth-Token", alice)
+			res, err := e.cl.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	count := map[int]int{}
+	for range n {
+		count[<-statuses]++
+	}
+	assert.Equal(t, map[int]int{200: 1, 409: n - 1}, count)
+	a, err := e.f.Get(e.f.Ctx, m)
+	require.NoError(t, err)
+	assert.Len(t, a.Endpoints, 1)
 }

@@ -488,7 +488,7 @@ func (h *handler) deleteModel(w http.ResponseWriter, r *http.Request, ctx contex
 		switch v := strings.ToLower(s[0]); v {
 		case "true":
 			cascade = true
-		case "false":
+		case "false", "":
 		default:
 			writeError(w, r, http.StatusBadRequest, "ModelArts.0101", fmt.Sprintf("cascade %q is invalid: want true or false", clip(s[0])))
 			return
