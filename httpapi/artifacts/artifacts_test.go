@@ -502,3 +502,18 @@ func TestMountedInNewHandler(t *testing.T) {
 	assert.Equal(t, 200, e.do("DELETE", "/reset", admin, "").status)
 	require.NoError(t, reg.Check())
 }
+
+// TestPanicIsAnswered: a panic in the handler (here in Authenticate) is
+// answered 500 {"detail"}, with the request ID.
+func TestPanicIsAnswered(t *testing.T) {
+	f := newEnv(t).f
+	h, err := artifacts.New(artifacts.Options{Registry: f.Registry,
+		Authenticate: func(string) (string, bool) { panic("boom") }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := &env{t: t, srv: srv, cl: &http.Client{Timeout: 10 * time.Second}}
+	r := e.do("GET", "/artifact/byName/x", alice, "")
+	assertError(t, r, 500)
+	assert.Contains(t, r.obj()["detail"], r.header.Get("X-Request-Id"))
+}

@@ -3,11 +3,15 @@ package modelarts_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -640,4 +644,35 @@ func TestConcurrentDeploys(t *testing.T) {
 	a, err := e.f.Get(e.f.Ctx, m)
 	require.NoError(t, err)
 	assert.Len(t, a.Endpoints, 1)
+}
+
+// TestPanicIsAnswered: a panic in the handler (here in Authenticate) is
+// answered 500 in ModelArts' shape and logged with the request ID.
+func TestPanicIsAnswered(t *testing.T) {
+	var logs strings.Builder
+	f := newEnv(t).f
+	h, err := modelarts.New(modelarts.Options{Registry: f.Registry,
+		Logger:       slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
+		Authenticate: func(string) (string, bool) { panic("boom") }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := &env{t: t, srv: srv, cl: &http.Client{Timeout: 10 * time.Second}}
+	r := e.do("GET", "/v1/"+projA+"/models", alice, "")
+	assertError(t, r, 500, "ModelArts.0010")
+	assert.Contains(t, r.body["error_msg"], r.header.Get("X-Request-Id"))
+	srv.Close()
+	assert.Contains(t, logs.String(), "handler panicked")
+	assert.Contains(t, logs.String(), r.header.Get("X-Request-Id"))
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
