@@ -50,7 +50,9 @@
 // dependent loses the edge and keeps the deleted upstream's ID in
 // DeletedUpstreams, which the lineage endpoint shows in the node's metadata
 // ("deleted_upstreams"); no edge ever names a node that is not in the graph.
-// A second delete is 404.
+// A second delete is 404. Marking a dependent is a change to it: a
+// dependent the principal may not update (one of another namespace) makes
+// the delete 403 and changes nothing.
 //
 // # Where this dialect differs from the seed and the spec
 //
@@ -61,12 +63,14 @@
 //     ignored).
 //   - Rating is not done: an upload is 201 at once, never 202 or 424, and
 //     /cost, /rate and /authenticate are not served (404).
-//   - The lineage graph covers the artifact's whole connected lineage in
-//     this namespace (both directions, up to registry.MaxLineageDepth).
-//     Edges are registry edges (made through the Go API or another
-//     dialect; this API has no call that links), each with relationship
-//     "lineage"; node source is "registry" and metadata gives the type.
-//     Artifacts of other namespaces are left out.
+//   - The lineage graph holds the artifact (first), its ancestors and its
+//     descendants, up to registry.MaxLineageDepth edges away (the
+//     registry's Lineage in both directions). Edges are registry edges
+//     (made through the Go API or another dialect; this API has no call
+//     that links), each with relationship "lineage"; node source is
+//     "registry" and metadata gives the type. Artifacts of other namespaces
+//     and the edges that touch them are left out, so every edge joins two
+//     nodes of the graph.
 //   - A delete of an artifact deployed through another dialect is 409
 //     {"detail"}, as is any other conflict the registry reports.
 //   - DELETE /reset is the registry's Reset: it empties the whole registry,

@@ -517,3 +517,20 @@ func TestPanicIsAnswered(t *testing.T) {
 	assertError(t, r, 500)
 	assert.Contains(t, r.obj()["detail"], r.header.Get("X-Request-Id"))
 }
+
+// TestDeleteWithForeignDependent: a dependent in a namespace the principal
+// may not touch refuses the delete (403), and nothing changes.
+func TestDeleteWithForeignDependent(t *testing.T) {
+	e := newEnv(t)
+	up := e.create("model", "https://huggingface.co/org/base", "")
+	foreign := e.f.MustRegister(t, registry.Artifact{Kind: registry.KindModel, Namespace: "other", Name: "tuned", Version: "1"})
+	require.NoError(t, e.f.Link(e.f.Ctx, up, foreign.ID))
+	g := e.do("GET", "/artifact/model/"+up+"/lineage", alice, "")
+	require.Equal(t, 200, g.status)
+	assert.JSONEq(t, `{"nodes":[{"artifact_id":"`+up+`","name":"base","source":"registry","metadata":{"type":"model"}}],"edges":[]}`, g.raw,
+		"another namespace's artifacts and their edges are left out")
+	before := e.dump()
+	assertError(t, e.do("DELETE", "/artifacts/model/"+up, alice, ""), 403)
+	assert.Equal(t, before, e.dump())
+	assert.Empty(t, e.cleanedURIs())
+}
