@@ -31,7 +31,9 @@ import (
 	"time"
 
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/httpapi/artifacts"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
+	"github.com/modelreg/registry/httpapi/modelarts"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -212,6 +214,22 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	// Dialects are mounted here.
+	ma, err := modelarts.New(modelarts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range modelarts.Patterns {
+		mux.Handle(p, ma)
+	}
+	ar, err := artifacts.New(artifacts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range artifacts.Patterns {
+		mux.Handle(p, ar)
+	}
 	return httpx.RequestID(mux), nil
 }
 
