@@ -32,6 +32,7 @@ import (
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
+	"github.com/modelreg/registry/httpapi/lookout"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -212,6 +213,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	// Dialects are mounted here.
+	lv, err := lookout.New(lookout.Options{Registry: cfg.Registry, Keys: cfg.Credentials.AWSKey,
+		Region: cfg.AWSRegion, Account: cfg.AWSAccount, Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(lookout.Prefix+"/", lv)
 	return httpx.RequestID(mux), nil
 }
 
