@@ -65,6 +65,10 @@ type req struct {
 	region, service    string // override the credential scope
 	at                 time.Time
 	header             map[string]string // set after signing
+	drop               []string          // headers removed after signing
+	tamperBody         string            // body sent instead of the signed one
+	tamperPath         string            // path sent instead of the signed one
+	rawQuery           string            // query set after signing
 	unsigned           bool
 }
 
@@ -120,6 +124,19 @@ func (e *env) do(r req) resp {
 	}
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
+	}
+	for _, k := range r.drop {
+		hr.Header.Del(k)
+	}
+	if r.tamperBody != "" {
+		hr.Body = io.NopCloser(strings.NewReader(r.tamperBody))
+		hr.ContentLength = int64(len(r.tamperBody))
+	}
+	if r.rawQuery != "" {
+		hr.URL.RawQuery = r.rawQuery
+	}
+	if r.tamperPath != "" {
+		hr.URL.Path = r.tamperPath
 	}
 	res, err := e.srv.Client().Do(hr)
 	require.NoError(e.t, err)
