@@ -74,7 +74,7 @@ func TestBadInput(t *testing.T) {
 		{"CreateModel no Bucket", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{}}}`}, 400, vx},
 		{"CreateModel short bucket", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"ab"}}}`}, 400, vx},
 		{"CreateModel bucket chars", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"a b c"}}}`}, 400, vx},
-		{"CreateModel empty prefix", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"abc","Prefix":""}}}`}, 400, vx},
+		{"CreateModel prefix starting with /", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"abc","Prefix":"/x"}}}`}, 400, vx},
 		{"CreateModel description with space", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"abc"}},"Description":"a b"}`}, 400, vx},
 		{"CreateModel description of 501", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"abc"}},"Description":"` + long(501, "d") + `"}`}, 400, vx},
 		{"CreateModel bad KmsKeyId", req{method: "POST", path: modelsA, body: `{"OutputConfig":{"S3Location":{"Bucket":"abc"}},"KmsKeyId":"-key"}`}, 400, vx},

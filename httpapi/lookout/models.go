@@ -167,11 +167,8 @@ func (in *createModelInput) labels() (map[string]string, *apiError) {
 	}
 	l[labelBucket] = *s3.Bucket
 	if s3.Prefix != nil {
-		if err := checkLength("outputConfig.s3Location.prefix", *s3.Prefix, 1, maxPrefix); err != nil {
-			return nil, validation("%v", err)
-		}
-		if strings.ContainsFunc(*s3.Prefix, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return nil, validation("outputConfig.s3Location.prefix contains a control character")
+		if e := checkPattern("outputConfig.s3Location.prefix", *s3.Prefix, 0, maxPrefix, prefixPattern); e != nil {
+			return nil, e
 		}
 		l[labelPrefixS3] = *s3.Prefix
 	}

@@ -27,6 +27,7 @@ var (
 	nextTokenPattern    = regexp.MustCompile(`^[a-zA-Z0-9/+=]*$`)
 	descriptionPattern  = regexp.MustCompile(`^[0-9A-Za-z.\-_]*$`)
 	bucketPattern       = regexp.MustCompile(`^[0-9A-Za-z.\-_]*$`)
+	prefixPattern       = regexp.MustCompile(`^([a-zA-Z0-9!_.*'()-][/a-zA-Z0-9!_.*'()-]*)?$`)
 	kmsKeyPattern       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$`)
 	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	tagValuePattern     = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
