@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -82,6 +83,14 @@ type resp struct {
 
 func (e *env) do(r req) resp {
 	e.t.Helper()
+	out, err := e.try(r)
+	require.NoError(e.t, err)
+	return out
+}
+
+// try sends r, signed unless told otherwise; it is safe to call from
+// several goroutines.
+func (e *env) try(r req) (resp, error) {
 	method := r.method
 	if method == "" {
 		method = http.MethodGet
@@ -91,7 +100,9 @@ func (e *env) do(r req) resp {
 		body = strings.NewReader(r.body)
 	}
 	hr, err := http.NewRequestWithContext(context.Background(), method, e.srv.URL+r.path, body)
-	require.NoError(e.t, err)
+	if err != nil {
+		return resp{}, err
+	}
 	if r.body != "" {
 		hr.Header.Set("Content-Type", "application/json")
 	}
@@ -119,8 +130,10 @@ func (e *env) do(r req) resp {
 			at = e.f.Clock.Now()
 		}
 		sum := sha256.Sum256([]byte(r.body))
-		require.NoError(e.t, v4.NewSigner().SignHTTP(context.Background(),
-			aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, hr, hex.EncodeToString(sum[:]), service, region, at))
+		if err := v4.NewSigner().SignHTTP(context.Background(),
+			aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, hr, hex.EncodeToString(sum[:]), service, region, at); err != nil {
+			return resp{}, err
+		}
 	}
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
@@ -139,15 +152,21 @@ func (e *env) do(r req) resp {
 		hr.URL.Path = r.tamperPath
 	}
 	res, err := e.srv.Client().Do(hr)
-	require.NoError(e.t, err)
+	if err != nil {
+		return resp{}, err
+	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
-	require.NoError(e.t, err)
+	if err != nil {
+		return resp{}, err
+	}
 	out := resp{status: res.StatusCode, header: res.Header, raw: string(raw)}
 	if len(bytes.TrimSpace(raw)) > 0 {
-		require.NoError(e.t, json.Unmarshal(raw, &out.body), "body %s", raw)
+		if err := json.Unmarshal(raw, &out.body); err != nil {
+			return out, fmt.Errorf("body %s: %w", raw, err)
+		}
 	}
-	return out
+	return out, nil
 }
 
 // must sends r and requires the status.

@@ -249,21 +249,25 @@ func (c *call) createModel() *apiError {
 		}
 		labels[tokenLabel("CreateModel")] = m.label()
 	}
-	next := 0
-	for _, a := range all {
-		next = max(next, versionNumber(a.Version))
-	}
 	a := registry.Artifact{Kind: registry.KindModel, Namespace: project, Name: modelName, Parent: p.ID, Labels: labels}
 	if in.Description != nil {
 		a.Description = *in.Description
 	}
 	// Versions count 1, 2, … per project and are never reused while the
-	// registry keeps a deleted one; a concurrent CreateModel may take the
-	// number first, so try the next.
+	// registry keeps a deleted one. A concurrent CreateModel may take the
+	// number first: then count again.
 	var err error
-	for try := 0; try < 8; try++ {
-		next++
-		a.Version = strconv.Itoa(next)
+	for try := 0; try < 16; try++ {
+		if try > 0 {
+			if all, e = c.models(project); e != nil {
+				return e
+			}
+		}
+		next := 0
+		for _, m := range all {
+			next = max(next, versionNumber(m.Version))
+		}
+		a.Version = strconv.Itoa(next + 1)
 		var m registry.Artifact
 		if m, err = c.h.opts.Registry.Register(c.ctx, a); err == nil {
 			md := c.modelMetadata(m)

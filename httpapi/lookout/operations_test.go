@@ -2,11 +2,14 @@ package lookout_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/modelreg/registry/httpapi/lookout"
 )
 
 const (
@@ -248,7 +251,7 @@ func TestClientTokens(t *testing.T) {
 	e.must(409, req{method: "POST", path: modelsA + "/1/stop", token: "tok-s"})
 
 	// After 8 hours the token is forgotten: the same call acts again.
-	e.f.Clock.Advance(TokenTTLForTest + time.Minute)
+	e.f.Clock.Advance(lookout.TokenTTL + time.Minute)
 	out = e.must(202, m)
 	assert.Equal(t, "2", out.body["ModelMetadata"].(map[string]any)["ModelVersion"])
 }
@@ -285,7 +288,7 @@ func TestPagination(t *testing.T) {
 				return got
 			}
 			assert.Regexp(t, `^[a-zA-Z0-9/+=]+$`, n)
-			next = urlQueryEscape(n)
+			next = url.QueryEscape(n)
 		}
 		t.Fatal("pagination does not end")
 		return nil
@@ -293,7 +296,7 @@ func TestPagination(t *testing.T) {
 	assert.Equal(t, []string{"line-a", "line-b", "line-c"}, collect(projects, "Projects"))
 	assert.Equal(t, []string{"1", "2", "3"}, collect(modelsA, "Models"))
 	for _, bad := range []string{"a", "Pz8/", "AAAA"} {
-		out := e.must(http.StatusBadRequest, req{path: modelsA + "?nextToken=" + urlQueryEscape(bad)})
+		out := e.must(http.StatusBadRequest, req{path: modelsA + "?nextToken=" + url.QueryEscape(bad)})
 		assert.Equal(t, "ValidationException", out.header.Get("X-Amzn-ErrorType"), bad)
 	}
 }
