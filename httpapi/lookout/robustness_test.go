@@ -101,3 +101,32 @@ func TestNewOptions(t *testing.T) {
 	_, err = lookout.New(lookout.Options{Keys: func(string) (string, string, bool) { return "", "", false }})
 	assert.Error(t, err)
 }
+
+// TestIsolation: with read authorization, a principal sees only its own
+// projects; another principal's project does not exist to it, and its
+// name cannot be taken.
+func TestIsolation(t *testing.T) {
+	f := registrytest.NewEmpty(t, registry.WithReadAuthorization(), registry.WithAuthorizer(registry.NamespaceAuthorizer{
+		"alice": {"line-a", "line-b"}, "bob": {"line-c"},
+	}))
+	h, err := lookout.New(lookout.Options{Registry: f.Registry, Clock: f.Clock.Now,
+		Keys: func(id string) (string, string, bool) { k, ok := keys[id]; return k[0], k[1], ok }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := &env{t: t, f: f, srv: srv}
+	e.createProject("line-a")
+	e.must(200, req{method: "POST", path: projects, body: `{"ProjectName":"line-c"}`, key: "AKIDBOB"})
+	e.createModel("line-a")
+
+	out := e.must(200, req{path: projects, key: "AKIDBOB"})
+	require.Len(t, out.body["Projects"], 1)
+	assert.Equal(t, "line-c", out.body["Projects"].([]any)[0].(map[string]any)["ProjectName"])
+	e.must(404, req{path: lineA, key: "AKIDBOB"})
+	e.must(404, req{path: modelsA + "/1", key: "AKIDBOB"})
+	e.must(404, req{path: modelsA, key: "AKIDBOB"})
+	e.must(404, req{method: "DELETE", path: modelsA + "/1", key: "AKIDBOB"})
+	e.must(404, req{method: "POST", path: modelsA + "/1/stop", key: "AKIDBOB"})
+	out = e.must(403, req{method: "POST", path: projects, body: `{"ProjectName":"line-a"}`, key: "AKIDBOB"})
+	assert.Equal(t, "AccessDeniedException", out.header.Get("X-Amzn-ErrorType"))
+}
