@@ -33,6 +33,7 @@ import (
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi/artifacts"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
+	"github.com/modelreg/registry/httpapi/lookout"
 	"github.com/modelreg/registry/httpapi/modelarts"
 )
 
@@ -230,6 +231,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	for _, p := range artifacts.Patterns {
 		mux.Handle(p, ar)
 	}
+	lv, err := lookout.New(lookout.Options{Registry: cfg.Registry, Keys: cfg.Credentials.AWSKey,
+		Region: cfg.AWSRegion, Account: cfg.AWSAccount, Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(lookout.Prefix+"/", lv)
 	return httpx.RequestID(mux), nil
 }
 
