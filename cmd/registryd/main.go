@@ -8,10 +8,19 @@
 // Every flag may also be given as an environment variable: REGISTRYD_ADDR,
 // REGISTRYD_CREDENTIALS, REGISTRYD_DEMO, REGISTRYD_LOG_FORMAT. The
 // credentials file maps tokens and AWS access keys to principals and their
-// namespaces (httpapi.Credentials). With -demo the registry starts seeded
-// and, without a credentials file, with the demo credentials (DemoCredentials),
-// so that the seeds' example requests work against it. It stops on SIGINT or
-// SIGTERM after the requests in flight have finished.
+// namespaces (httpapi.Credentials). With -demo (and no credentials file)
+// the registry starts seeded by httpapi.SeedDemo, with the demo credentials
+// (httpapi.DemoCredentials), and artifact registry requests without
+// X-Authorization act as httpapi.DemoGuest, so that the seeds' example
+// requests work against it verbatim; the demo IDs, credentials and the
+// seeds' requests as curl lines are printed at start. The first log line
+// after start, "registryd listening", gives the address (useful with
+// -addr 127.0.0.1:0).
+//
+// It stops on SIGINT or SIGTERM: it stops accepting connections and exits
+// 0 once the requests in flight have finished (at most -shutdown-timeout,
+// 30 s by default; past that it exits 1). httpapi.NewServer's timeouts bound
+// slow clients.
 package main
 
 import (
@@ -74,8 +83,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// env is the variable key, or def when it is unset or empty.
 func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
+	if v := os.Getenv(key); v != "" {
 		return v
 	}
 	return def
