@@ -361,7 +361,8 @@ func (w *worker) omDelete(hard bool) error {
 		return w.omCreate()
 	}
 	id, i := pick(w.rng, *ids)
-	if _, err := w.expect("DELETE", "/api/v1/mlmodels/"+id+"?hardDelete="+strconv.FormatBool(hard), "Authorization", "", 200); err != nil {
+	// A hard delete is 204 as seed 000 says, or 200 as OpenMetadata's code.
+	if _, err := w.expect("DELETE", "/api/v1/mlmodels/"+id+"?hardDelete="+strconv.FormatBool(hard), "Authorization", "", 200, 204); err != nil {
 		return err
 	}
 	*ids = remove(*ids, i)
