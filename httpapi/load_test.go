@@ -413,7 +413,7 @@ func TestLoad(t *testing.T) {
 			AWSKeys: []httpapi.AWSKey{{AccessKeyID: fmt.Sprintf("AKIDLOAD%d", i), SecretAccessKey: fmt.Sprintf("secret-%d", i)}}}
 	}
 	s := registrytest.NewServer(t, registrytest.WithPrincipals(principals))
-	om := omMounted(t, s)
+	om := omMounted(s)
 
 	ws := make([]*worker, workers)
 	for i := range ws {
@@ -510,14 +510,4 @@ func checkAck(t *testing.T, f *registrytest.Fixture, worker int, id string, want
 			assert.False(t, a.Deleted, "worker %d: %s is live", worker, id)
 		}
 	}
-}
-
-// omMounted tells whether httpapi.NewHandler serves the OpenMetadata
-// dialect (it answers in its own JSON shape; the mux's 404 is plain text).
-func omMounted(t *testing.T, s *registrytest.Server) bool {
-	t.Helper()
-	res, err := s.Client().Get(s.URL + "/api/v1/mlmodels")
-	require.NoError(t, err)
-	res.Body.Close()
-	return res.Header.Get("Content-Type") == "application/json"
 }
