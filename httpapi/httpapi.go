@@ -15,7 +15,9 @@
 // alone; NewHandler mounts them all, with health and readiness endpoints.
 // Every credential maps to a principal through one table (Credentials), and
 // every action then goes through the registry's Authorizer, so that
-// namespaces, projects and tenants stay isolated.
+// namespaces, projects and tenants stay isolated. NewServer wraps the
+// handler in an http.Server with timeouts; DemoCredentials and SeedDemo
+// make the demo server of cmd/registryd -demo.
 package httpapi
 
 import (
