@@ -32,6 +32,7 @@ import (
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
+	"github.com/modelreg/registry/httpapi/openmetadata"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -212,6 +213,15 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	// Dialects are mounted here.
+	om, err := openmetadata.New(openmetadata.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/api/v1/mlmodels", om)
+	mux.Handle("/api/v1/mlmodels/", om)
+	mux.Handle("/api/v1/services/mlmodelServices", om)
+	mux.Handle("/api/v1/services/mlmodelServices/", om)
 	return httpx.RequestID(mux), nil
 }
 
