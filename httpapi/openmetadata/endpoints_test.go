@@ -248,7 +248,7 @@ func TestServiceEndpoints(t *testing.T) {
 	var svcID string
 	e.run(t, []step{
 		{desc: "create", method: "POST", path: "/api/v1/services/mlmodelServices",
-			body: `{"name":"mlflow_svc","serviceType":"Mlflow","description":"prod","connection":{"config":{"type":"Mlflow","trackingUri":"http://mlflow:5000"}}}`,
+			body:   `{"name":"mlflow_svc","serviceType":"Mlflow","description":"prod","connection":{"config":{"type":"Mlflow","trackingUri":"http://mlflow:5000"}}}`,
 			status: 201, fields: map[string]any{"name": "mlflow_svc", "fullyQualifiedName": "mlflow_svc", "serviceType": "Mlflow",
 				"version": 0.1, "deleted": false, "description": "prod",
 				"connection": map[string]any{"config": map[string]any{"type": "Mlflow", "trackingUri": "http://mlflow:5000"}}},
