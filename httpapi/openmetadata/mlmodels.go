@@ -126,7 +126,7 @@ func (h *handler) readModel(w http.ResponseWriter, r *http.Request, ctx context.
 // decodeCreateModel reads and validates a CreateMlModel.
 func (h *handler) decodeCreateModel(w http.ResponseWriter, r *http.Request) (*createMlModel, error) {
 	var c createMlModel
-	if err := httpx.DecodeJSON(w, r, h.maxBody, &c, true); err != nil {
+	if err := h.decodeStrict(w, r, &c); err != nil {
 		return nil, err
 	}
 	var missing []string
@@ -312,7 +312,7 @@ type restoreEntity struct {
 
 func (h *handler) restoreModel(w http.ResponseWriter, r *http.Request, ctx context.Context) {
 	var body restoreEntity
-	if err := httpx.DecodeJSON(w, r, h.maxBody, &body, true); err != nil {
+	if err := h.decodeStrict(w, r, &body); err != nil {
 		h.fail(w, r, ctx, err, typeModel, "")
 		return
 	}

@@ -81,7 +81,7 @@ func (h *handler) readService(w http.ResponseWriter, r *http.Request, ctx contex
 
 func (h *handler) createService(w http.ResponseWriter, r *http.Request, ctx context.Context) {
 	var c createService
-	if err := httpx.DecodeJSON(w, r, h.maxBody, &c, true); err != nil {
+	if err := h.decodeStrict(w, r, &c); err != nil {
 		h.fail(w, r, ctx, err, typeService, "")
 		return
 	}
@@ -161,7 +161,7 @@ func (h *handler) removeService(w http.ResponseWriter, r *http.Request, ctx cont
 
 func (h *handler) restoreService(w http.ResponseWriter, r *http.Request, ctx context.Context) {
 	var body restoreEntity
-	if err := httpx.DecodeJSON(w, r, h.maxBody, &body, true); err != nil {
+	if err := h.decodeStrict(w, r, &body); err != nil {
 		h.fail(w, r, ctx, err, typeService, "")
 		return
 	}
