@@ -118,6 +118,17 @@ func TestBadInput(t *testing.T) {
 		reqs = append(reqs, req{"POST model: " + b.desc, "POST", "/api/v1/mlmodels", tok, b.body, b.status, b.msg})
 		reqs = append(reqs, req{"PUT model: " + b.desc, "PUT", "/api/v1/mlmodels", tok, b.body, b.status, b.msg})
 	}
+	// A PUT over a soft-deleted model restores it only if the update is
+	// valid too.
+	for _, b := range []struct{ desc, extra, msg string }{
+		{"bad storage", `,"mlStore":{"storage":"not a uri"}`, "storageUris"},
+		{"too many tags", `,"tags":[` + strings.Join(tooManyTags, ",") + `]`, "tags"},
+		{"a control character", `,"displayName":"a\u0007"`, "control character"},
+		{"long display name", `,"displayName":"` + long + `"`, "displayName"},
+	} {
+		reqs = append(reqs, req{"PUT over a soft-deleted model: " + b.desc, "PUT", "/api/v1/mlmodels", adminToken,
+			`{"name":"gone","service":"mlflow_svc","algorithm":"a"` + b.extra + `}`, 400, b.msg})
+	}
 	for _, b := range serviceBodies {
 		tok := adminToken
 		if b.status == 403 {

@@ -143,6 +143,15 @@ func TestListPaging(t *testing.T) {
 			assert.Equal(t, []string{"empty_svc", "mlflow_svc", "other_svc"}, e.walk(t, "/api/v1/services/mlmodelServices"+limit))
 		}
 	})
+	t.Run("a quoted service name", func(t *testing.T) {
+		e.service("a.b", "Mlflow")
+		e.model(`\"a.b\"`, "x")
+		b := e.list(t, "/api/v1/mlmodels?service="+url.QueryEscape(`"a.b"`))
+		assert.Equal(t, []string{`"a.b".x`}, fqns(b))
+		b = e.list(t, "/api/v1/mlmodels?service=a.b")
+		assert.Equal(t, []string{`"a.b".x`}, fqns(b))
+		require.Equal(t, 200, e.do("DELETE", "/api/v1/services/mlmodelServices/name/a.b?recursive=true&hardDelete=true", adminToken, "").status)
+	})
 	t.Run("limit=0 gives the total only", func(t *testing.T) {
 		b := e.list(t, "/api/v1/mlmodels?service=mlflow_svc&limit=0")
 		assert.Empty(t, b.Data)

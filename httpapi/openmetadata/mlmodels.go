@@ -172,11 +172,7 @@ func (h *handler) createModel(w http.ResponseWriter, r *http.Request, ctx contex
 
 // liveService finds the service a CreateMlModel names by its FQN.
 func (h *handler) liveService(ctx context.Context, fqn string) (registry.Artifact, error) {
-	name := fqn
-	if len(name) > 2 && name[0] == '"' && name[len(name)-1] == '"' && strings.Contains(name, ".") {
-		name = name[1 : len(name)-1]
-	}
-	svc, err := h.service(ctx, name)
+	svc, err := h.service(ctx, unquoteService(fqn))
 	if err == nil && svc.Deleted {
 		err = registry.ErrNotFound
 	}
@@ -228,6 +224,12 @@ func (h *handler) upsertModel(w http.ResponseWriter, r *http.Request, ctx contex
 	a.ID, a.Parent = old.ID, ""
 	change := "entityUpdated"
 	if old.Deleted {
+		// Restore and Update are two calls: check the update first, so
+		// that a bad request never leaves the model restored.
+		if err := validate(a); err != nil {
+			h.fail(w, r, ctx, err, typeModel, fqn)
+			return
+		}
 		if _, err := h.reg.Restore(ctx, old.ID); err != nil {
 			h.fail(w, r, ctx, err, typeModel, fqn)
 			return
@@ -382,7 +384,7 @@ func (h *handler) listModels(w http.ResponseWriter, r *http.Request, ctx context
 		h.fail(w, r, ctx, err, typeModel, "")
 		return
 	}
-	svcName := r.URL.Query().Get("service")
+	svcName := unquoteService(r.URL.Query().Get("service"))
 	services := map[string]registry.Artifact{} // by namespace
 	var l lister
 	total := 0
@@ -528,4 +530,25 @@ func (q listQuery) page(l lister, pos func(string) (string, error), fqn func(reg
 		}
 	}
 	return items, pg, nil
+}
+
+// validate checks an artifact with the registry's own rules, by
+// registering a copy in an empty registry of its own: the registry exports
+// no validation call, and a copy of its rules here would drift.
+func validate(a registry.Artifact) error {
+	scratch, err := registry.New(registry.WithAuditLogSize(1))
+	if err != nil {
+		return err
+	}
+	a.Parent = ""
+	_, err = scratch.Register(context.Background(), a)
+	return err
+}
+
+// unquoteService turns a service FQN into its name: "a.b" is a.b.
+func unquoteService(fqn string) string {
+	if len(fqn) > 2 && fqn[0] == '"' && fqn[len(fqn)-1] == '"' && strings.Contains(fqn, ".") {
+		return fqn[1 : len(fqn)-1]
+	}
+	return fqn
 }

@@ -35,9 +35,7 @@ func (h *handler) serviceByID(ctx context.Context, id string, inc registry.Inclu
 // serviceByName finds a service by name (or its quoted FQN) under the
 // include.
 func (h *handler) serviceByName(ctx context.Context, name string, inc registry.Include) (registry.Artifact, error) {
-	if len(name) > 2 && name[0] == '"' && name[len(name)-1] == '"' && strings.Contains(name, ".") {
-		name = name[1 : len(name)-1]
-	}
+	name = unquoteService(name)
 	if name == "" || strings.Contains(name, "::") {
 		return registry.Artifact{}, registry.ErrNotFound
 	}
