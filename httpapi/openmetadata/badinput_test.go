@@ -135,6 +135,9 @@ func TestBadInput(t *testing.T) {
 			tok = aliceToken
 		}
 		reqs = append(reqs, req{"POST service: " + b.desc, "POST", "/api/v1/services/mlmodelServices", tok, b.body, b.status, b.msg})
+		if b.status != 409 {
+			reqs = append(reqs, req{"PUT service: " + b.desc, "PUT", "/api/v1/services/mlmodelServices", tok, b.body, b.status, b.msg})
+		}
 	}
 	for _, b := range restoreBodies {
 		reqs = append(reqs, req{"restore model: " + b.desc, "PUT", "/api/v1/mlmodels/restore", adminToken, b.body, b.status, b.msg})

@@ -19,9 +19,9 @@
 //	GET    /{id}/versions             {"entityType":"mlmodel","versions":["<entity JSON>"]}
 //	GET    /{id}/versions/{version}   the entity at that version
 //
-// ML model services, /api/v1/services/mlmodelServices: POST / (201), GET /
-// (list), GET /{id}, GET /name/{name}, DELETE /{id} and /name/{name}
-// (hardDelete, recursive), PUT /restore.
+// ML model services, /api/v1/services/mlmodelServices: POST / (201), PUT /
+// (upsert, as for models), GET / (list), GET /{id}, GET /name/{name},
+// DELETE /{id} and /name/{name} (hardDelete, recursive), PUT /restore.
 //
 // Every request needs Authorization: Bearer <token>; Options.Authenticate
 // maps the token to a principal, and the registry's Authorizer decides each
@@ -113,6 +113,6 @@
 //   - A list without service walks every service (time linear in the
 //     registry, as OpenMetadata's COUNT is); a list of an unknown service is
 //     empty.
-//   - PATCH, async deletes, followers, votes, usage and PUT on services are
-//     not served (405).
+//   - PATCH, async deletes, followers, votes, usage and a service's versions
+//     are not served (404 or 405).
 package openmetadata

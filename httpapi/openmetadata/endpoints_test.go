@@ -270,6 +270,20 @@ func TestServiceEndpoints(t *testing.T) {
 		{desc: "alice creates outside her namespace", method: "POST", path: "/api/v1/services/mlmodelServices", token: aliceToken,
 			body: `{"name":"other_svc","serviceType":"Mlflow"}`, status: 403},
 	})
+	e.run(t, []step{
+		{desc: "upsert unchanged", method: "PUT", path: "/api/v1/services/mlmodelServices",
+			body:   `{"name":"mlflow_svc","serviceType":"Mlflow","description":"prod","connection":{"config":{"type":"Mlflow","trackingUri":"http://mlflow:5000"}}}`,
+			status: 200, change: "entityNoChange", fields: map[string]any{"id": svcID, "version": 0.1}},
+		{desc: "upsert changed", method: "PUT", path: "/api/v1/services/mlmodelServices",
+			body:   `{"name":"mlflow_svc","serviceType":"Mlflow","description":"prod","displayName":"MLflow","connection":{"config":{"type":"Mlflow","trackingUri":"http://mlflow:5000"}}}`,
+			status: 200, change: "entityUpdated", fields: map[string]any{"id": svcID, "version": 0.2, "displayName": "MLflow"}},
+		{desc: "upsert new", method: "PUT", path: "/api/v1/services/mlmodelServices", body: `{"name":"new_svc","serviceType":"SageMaker"}`,
+			status: 201, change: "entityCreated", fields: map[string]any{"serviceType": "SageMaker"}},
+		{desc: "delete the new one", method: "DELETE", path: "/api/v1/services/mlmodelServices/name/new_svc", status: 200, change: "entitySoftDeleted"},
+		{desc: "upsert restores it", method: "PUT", path: "/api/v1/services/mlmodelServices", body: `{"name":"new_svc","serviceType":"SageMaker"}`,
+			status: 200, change: "entityUpdated", fields: map[string]any{"deleted": false, "version": 0.3}},
+		{desc: "hard delete the new one", method: "DELETE", path: "/api/v1/services/mlmodelServices/name/new_svc?hardDelete=true", status: 200, change: "entityDeleted"},
+	})
 	e.model("mlflow_svc", "churn")
 	e.model("mlflow_svc", "fraud")
 	e.run(t, []step{
@@ -288,14 +302,14 @@ func TestServiceEndpoints(t *testing.T) {
 		{desc: "hard delete a non-empty service", method: "DELETE", path: "/api/v1/services/mlmodelServices/name/mlflow_svc?hardDelete=true", status: 400,
 			msg: "mlmodelService is not empty"},
 		{desc: "recursive soft delete", method: "DELETE", path: "/api/v1/services/mlmodelServices/" + svcID + "?recursive=true", status: 200,
-			change: "entitySoftDeleted", fields: map[string]any{"deleted": true, "version": 0.2}},
+			change: "entitySoftDeleted", fields: map[string]any{"deleted": true, "version": 0.3}},
 		{desc: "its models are gone", method: "GET", path: "/api/v1/mlmodels/name/mlflow_svc.churn", status: 404},
 		{desc: "and soft deleted", method: "GET", path: "/api/v1/mlmodels?service=mlflow_svc&include=deleted", status: 200, check: func(t *testing.T, r resp) {
 			assert.Equal(t, 2.0, r.json(t)["paging"].(map[string]any)["total"])
 		}},
 		{desc: "no model in a deleted service", method: "POST", path: "/api/v1/mlmodels", body: `{"name":"x","service":"mlflow_svc","algorithm":"a"}`, status: 404},
 		{desc: "restore", method: "PUT", path: "/api/v1/services/mlmodelServices/restore", body: `{"id":"` + svcID + `"}`, status: 200,
-			change: "entityRestored", fields: map[string]any{"deleted": false, "version": 0.3}},
+			change: "entityRestored", fields: map[string]any{"deleted": false, "version": 0.4}},
 		{desc: "its models are back", method: "GET", path: "/api/v1/mlmodels/name/mlflow_svc.churn", status: 200},
 		{desc: "recursive hard delete", method: "DELETE", path: "/api/v1/services/mlmodelServices/name/mlflow_svc?recursive=true&hardDelete=true", status: 200,
 			change: "entityDeleted", fields: map[string]any{"id": svcID, "name": "mlflow_svc"}},
@@ -351,7 +365,7 @@ func TestRoutingAndAuth(t *testing.T) {
 		{"GET", "/api/v1/mlmodels/restore/x/y/z", 404},
 		{"GET", "/api/v1/mlmodels/" + id + "/followers", 404},
 		{"DELETE", "/api/v1/mlmodels/async/" + id, 405},
-		{"PUT", "/api/v1/services/mlmodelServices", 405},
+		{"PATCH", "/api/v1/services/mlmodelServices/name/mlflow_svc", 405},
 	} {
 		assertError(t, e.do(c.method, c.path, adminToken, ""), c.status, "")
 	}

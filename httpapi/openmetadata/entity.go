@@ -379,8 +379,9 @@ func modelArtifact(c *createMlModel, svc registry.Artifact, old map[string]strin
 	return a, setDoc(&a, old, d, nil)
 }
 
-// serviceArtifact maps a CreateMlModelService onto its artifact.
-func serviceArtifact(c *createService) (registry.Artifact, error) {
+// serviceArtifact maps a CreateMlModelService onto its artifact, keeping
+// the labels of old that this dialect does not own.
+func serviceArtifact(c *createService, old map[string]string) (registry.Artifact, error) {
 	a := registry.Artifact{Kind: registry.KindModel, Namespace: *c.Name, Name: serviceName,
 		DisplayName: c.DisplayName, Description: c.Description}
 	domains := c.Domains
@@ -392,7 +393,7 @@ func serviceArtifact(c *createService) (registry.Artifact, error) {
 	if err := ownersAndTags(&a, &d, c.Owners, c.Tags); err != nil {
 		return a, err
 	}
-	return a, setDoc(&a, nil, d, map[string]string{labelServiceType: *c.ServiceType})
+	return a, setDoc(&a, old, d, map[string]string{labelServiceType: *c.ServiceType})
 }
 
 func nullToEmpty(m json.RawMessage) json.RawMessage {

@@ -72,6 +72,7 @@ func New(o Options) (http.Handler, error) {
 		"PUT " + modelsPath + "/restore":                 h.restoreModel,
 		"GET " + modelsPath + "/{id}/versions/{version}": h.modelVersion,
 		"POST " + servicesPath:                           h.createService,
+		"PUT " + servicesPath:                            h.upsertService,
 		"GET " + servicesPath:                            h.listServices,
 		"GET " + servicesPath + "/{id}":                  h.getService,
 		"GET " + servicesPath + "/name/{name}":           h.getServiceByName,

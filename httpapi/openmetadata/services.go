@@ -77,11 +77,11 @@ func (h *handler) readService(w http.ResponseWriter, r *http.Request, ctx contex
 	httpx.WriteJSON(w, http.StatusOK, renderService(a, baseURL(r)))
 }
 
-func (h *handler) createService(w http.ResponseWriter, r *http.Request, ctx context.Context) {
+// decodeCreateService reads and validates a CreateMlModelService.
+func (h *handler) decodeCreateService(w http.ResponseWriter, r *http.Request) (*createService, error) {
 	var c createService
 	if err := h.decodeStrict(w, r, &c); err != nil {
-		h.fail(w, r, ctx, err, typeService, "")
-		return
+		return nil, err
 	}
 	var problems []string
 	if err := checkEntityName("name", c.Name); err != nil {
@@ -94,10 +94,18 @@ func (h *handler) createService(w http.ResponseWriter, r *http.Request, ctx cont
 		problems = append(problems, fmt.Sprintf("serviceType must be one of [%s], not %q", strings.Join(serviceTypes, ", "), clipped(*c.ServiceType)))
 	}
 	if len(problems) > 0 {
-		h.fail(w, r, ctx, invalidf("["+strings.Join(problems, ", ")+"]"), typeService, "")
+		return nil, invalidf("[" + strings.Join(problems, ", ") + "]")
+	}
+	return &c, nil
+}
+
+func (h *handler) createService(w http.ResponseWriter, r *http.Request, ctx context.Context) {
+	c, err := h.decodeCreateService(w, r)
+	if err != nil {
+		h.fail(w, r, ctx, err, typeService, "")
 		return
 	}
-	a, err := serviceArtifact(&c)
+	a, err := serviceArtifact(c, nil)
 	if err == nil {
 		a, err = h.reg.Register(ctx, a)
 	}
@@ -108,6 +116,62 @@ func (h *handler) createService(w http.ResponseWriter, r *http.Request, ctx cont
 	s := renderService(a, baseURL(r))
 	w.Header().Set("Location", s.Href)
 	httpx.WriteJSON(w, http.StatusCreated, s)
+}
+
+// upsertService is PUT /api/v1/services/mlmodelServices: create, update,
+// or restore and update a soft-deleted service of the same name (which
+// brings back the models its delete took).
+func (h *handler) upsertService(w http.ResponseWriter, r *http.Request, ctx context.Context) {
+	c, err := h.decodeCreateService(w, r)
+	if err != nil {
+		h.fail(w, r, ctx, err, typeService, "")
+		return
+	}
+	old, err := h.serviceByName(ctx, *c.Name, registry.IncludeAll)
+	if errors.Is(err, registry.ErrNotFound) {
+		a, err := serviceArtifact(c, nil)
+		if err == nil {
+			a, err = h.reg.Register(ctx, a)
+		}
+		if err != nil {
+			h.fail(w, r, ctx, err, typeService, *c.Name)
+			return
+		}
+		w.Header().Set(ChangeHeader, "entityCreated")
+		httpx.WriteJSON(w, http.StatusCreated, renderService(a, baseURL(r)))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, ctx, err, typeService, *c.Name)
+		return
+	}
+	a, err := serviceArtifact(c, old.Labels)
+	if err != nil {
+		h.fail(w, r, ctx, err, typeService, *c.Name)
+		return
+	}
+	a.ID = old.ID
+	if old.Deleted {
+		if err := validate(a); err != nil {
+			h.fail(w, r, ctx, err, typeService, *c.Name)
+			return
+		}
+		if _, err := h.reg.Restore(ctx, old.ID); err != nil {
+			h.fail(w, r, ctx, err, typeService, *c.Name)
+			return
+		}
+	}
+	updated, err := h.reg.Update(ctx, a)
+	if err != nil {
+		h.fail(w, r, ctx, err, typeService, *c.Name)
+		return
+	}
+	change := "entityUpdated"
+	if !old.Deleted && updated.Revision == old.Revision {
+		change = "entityNoChange"
+	}
+	w.Header().Set(ChangeHeader, change)
+	httpx.WriteJSON(w, http.StatusOK, renderService(updated, baseURL(r)))
 }
 
 func (h *handler) deleteService(w http.ResponseWriter, r *http.Request, ctx context.Context) {
