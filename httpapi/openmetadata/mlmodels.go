@@ -203,8 +203,10 @@ func (h *handler) upsertModel(w http.ResponseWriter, r *http.Request, ctx contex
 			h.fail(w, r, ctx, err, typeModel, fqn)
 			return
 		}
+		m := renderModel(a, svc, baseURL(r))
+		w.Header().Set("Location", m.Href)
 		w.Header().Set(ChangeHeader, "entityCreated")
-		httpx.WriteJSON(w, http.StatusCreated, renderModel(a, svc, baseURL(r)))
+		httpx.WriteJSON(w, http.StatusCreated, m)
 		return
 	}
 	if err != nil {

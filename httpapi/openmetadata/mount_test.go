@@ -120,3 +120,28 @@ func TestNewRefusesMissingOptions(t *testing.T) {
 	_, err = openmetadata.New(openmetadata.Options{Registry: f.Registry})
 	assert.Error(t, err)
 }
+
+// TestMountedAlone: the handler alone gives every answer a request ID,
+// and keeps a sane one the client sent.
+func TestMountedAlone(t *testing.T) {
+	f := registrytest.NewEmpty(t)
+	h, err := openmetadata.New(openmetadata.Options{Registry: f.Registry,
+		Authenticate: func(tok string) (string, bool) { return "admin", tok == adminToken }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, f: f, srv: srv, c: &http.Client{Timeout: 30 * time.Second}}
+	for _, tok := range []string{adminToken, ""} {
+		r := e.do("GET", "/api/v1/mlmodels?fields=*", tok, "")
+		assert.NotEmpty(t, r.header.Get("X-Request-Id"))
+	}
+	req, err := http.NewRequest("GET", srv.URL+"/api/v1/services/mlmodelServices", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Request-Id", "client-chosen-1")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	res, err := e.c.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	assert.Equal(t, "client-chosen-1", res.Header.Get("X-Request-Id"))
+}

@@ -48,8 +48,9 @@ type handler struct {
 
 // New returns the handler of OpenMetadata's ML model and ML model service
 // APIs: every path under /api/v1/mlmodels and
-// /api/v1/services/mlmodelServices. It expects httpapi's request IDs in
-// front of it (httpx.RequestID) but works without them.
+// /api/v1/services/mlmodelServices. Mounted alone, it gives every request
+// an ID (X-Request-Id) itself; behind httpapi.NewHandler it keeps the one
+// NewHandler gave.
 func New(o Options) (http.Handler, error) {
 	if o.Registry == nil {
 		return nil, errors.New("openmetadata: Options.Registry is nil")
@@ -86,7 +87,15 @@ func New(o Options) (http.Handler, error) {
 	for _, p := range []string{modelsPath, modelsPath + "/", servicesPath, servicesPath + "/"} {
 		h.mux.HandleFunc(p, h.unrouted)
 	}
-	return httpx.Serve(o.Logger, "openmetadata", writeError, h.mux), nil
+	served := httpx.Serve(o.Logger, "openmetadata", writeError, h.mux)
+	withID := httpx.RequestID(served)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpx.RequestIDFrom(r.Context()) == "" { // mounted alone
+			withID.ServeHTTP(w, r)
+			return
+		}
+		served.ServeHTTP(w, r)
+	}), nil
 }
 
 // unrouted answers a path no route serves: 405 when another method would
@@ -220,7 +229,7 @@ func includeParam(r *http.Request, def registry.Include) (registry.Include, erro
 func fieldsParam(r *http.Request, allowed []string) error {
 	for _, f := range strings.Split(r.URL.Query().Get("fields"), ",") {
 		f = strings.TrimSpace(f)
-		if f == "" {
+		if f == "" || f == "*" { // "*" is every field, as the Python client asks
 			continue
 		}
 		ok := false

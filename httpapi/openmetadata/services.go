@@ -137,8 +137,10 @@ func (h *handler) upsertService(w http.ResponseWriter, r *http.Request, ctx cont
 			h.fail(w, r, ctx, err, typeService, *c.Name)
 			return
 		}
+		sv := renderService(a, baseURL(r))
+		w.Header().Set("Location", sv.Href)
 		w.Header().Set(ChangeHeader, "entityCreated")
-		httpx.WriteJSON(w, http.StatusCreated, renderService(a, baseURL(r)))
+		httpx.WriteJSON(w, http.StatusCreated, sv)
 		return
 	}
 	if err != nil {
