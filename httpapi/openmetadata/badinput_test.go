@@ -2,7 +2,9 @@ package openmetadata_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -241,4 +243,66 @@ func readAll(t testing.TB, res *http.Response) string {
 			return b.String()
 		}
 	}
+}
+
+// TestMutatedRequestsNeverFail5xx sends a bounded number of mutated
+// requests (bodies truncated or with bytes changed, paths and parameters
+// garbled) to every endpoint: none may answer 5xx, and the registry's
+// invariants hold after them.
+func TestMutatedRequestsNeverFail5xx(t *testing.T) {
+	e := newEnv(t)
+	e.service("mlflow_svc", "Mlflow")
+	id := e.model("mlflow_svc", "churn")["id"].(string)
+	rng := rand.New(rand.NewPCG(11, 12))
+	bodies := []string{
+		`{"name":"m","service":"mlflow_svc","algorithm":"a","tags":[{"tagFQN":"t.x"}],"owners":[{"id":"` + id + `","type":"user"}],"mlStore":{"storage":"s3://b/k"}}`,
+		`{"name":"s2","serviceType":"Mlflow","connection":{"config":{}}}`,
+		`{"id":"` + id + `"}`,
+	}
+	targets := []struct{ method, path string }{
+		{"POST", "/api/v1/mlmodels"}, {"PUT", "/api/v1/mlmodels"}, {"PUT", "/api/v1/mlmodels/restore"},
+		{"POST", "/api/v1/services/mlmodelServices"}, {"PUT", "/api/v1/services/mlmodelServices"},
+		{"PUT", "/api/v1/services/mlmodelServices/restore"},
+		{"GET", "/api/v1/mlmodels/" + id}, {"GET", "/api/v1/mlmodels/name/mlflow_svc.churn"},
+		{"GET", "/api/v1/mlmodels?service=mlflow_svc&limit=2"}, {"DELETE", "/api/v1/mlmodels/" + id + "?hardDelete=false"},
+		{"GET", "/api/v1/mlmodels/" + id + "/versions/0.1"}, {"GET", "/api/v1/services/mlmodelServices?limit=1"},
+	}
+	mutate := func(s string) string {
+		b := []byte(s)
+		switch rng.IntN(4) {
+		case 0:
+			return string(b[:rng.IntN(len(b)+1)])
+		case 1:
+			b[rng.IntN(len(b))] = byte(rng.IntN(256))
+		case 2:
+			i := rng.IntN(len(b) + 1)
+			ins := []string{`"`, `{`, `]`, `,`, `null`, `%`, `::`, `.`, `\u0000`, `%00`, `..`, `?`, `&`, `=`}[rng.IntN(14)]
+			b = append(b[:i], append([]byte(ins), b[i:]...)...)
+		case 3:
+			b[rng.IntN(len(b))] = "0123456789abcdef-\"./%"[rng.IntN(21)]
+		}
+		return string(b)
+	}
+	const rounds = 1500
+	statuses := map[int]int{}
+	for range rounds {
+		tg := targets[rng.IntN(len(targets))]
+		path, body := tg.path, ""
+		if tg.method != "GET" && tg.method != "DELETE" {
+			body = mutate(bodies[rng.IntN(len(bodies))])
+		} else {
+			path = mutate(path)
+		}
+		if strings.ContainsAny(path, " \x00\n\r\t") || !strings.HasPrefix(path, "/") {
+			continue
+		}
+		if _, err := url.ParseRequestURI(path); err != nil {
+			continue
+		}
+		r := e.do(tg.method, path, adminToken, body)
+		statuses[r.status]++
+		require.Less(t, r.status, 500, "%s %s %q: %s", tg.method, path, body, r.body)
+	}
+	require.NoError(t, e.f.Check())
+	t.Logf("%d mutated requests, statuses %v", rounds, statuses)
 }
