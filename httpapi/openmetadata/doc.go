@@ -16,7 +16,7 @@
 //	GET    /{id}, /name/{fqn}         get (include, fields)
 //	DELETE /{id}, /name/{fqn}         delete (hardDelete, recursive)
 //	PUT    /restore                   restore {"id"} → 200 entityRestored
-//	GET    /{id}/versions             {"entityType":"mlmodel","versions":["<entity JSON>"]}
+//	GET    /{id}/versions             {"entityType":"mlmodel","versions":["<entity JSON>",…]}, newest first
 //	GET    /{id}/versions/{version}   the entity at that version
 //
 // ML model services, /api/v1/services/mlmodelServices: POST / (201), PUT /
@@ -100,9 +100,14 @@
 //     child.
 //   - PUT of a soft-deleted FQN restores it and then updates it, two registry
 //     calls: the version grows by 0.2 when the request also changes fields.
-//   - The version history keeps the current version only: versions lists
-//     it, versions/{v} answers it, any other version is 404 "mlmodel
-//     instance for <id> and version <v> not found".
+//   - The version history is what the registry can tell without keeping
+//     copies: the current version, and before it each version that differs
+//     from the next only by a soft delete, a restore, a deploy or an
+//     undeploy (deleted, updatedAt, updatedBy), read from the registry's
+//     audit log (Events), back to the last change of metadata or the
+//     oldest event the bounded log still holds. OpenMetadata keeps every
+//     version; an older version here is 404 "mlmodel instance for <id> and
+//     version <v> not found". Reading it costs time linear in the audit log.
 //   - fields is validated (an unknown field is 400 "Invalid field name
 //     <x>") but every field is always returned; owners, tags and domains
 //     are [] when empty. includeRelations is ignored.

@@ -159,23 +159,70 @@ func TestModelEndpoints(t *testing.T) {
 	})
 }
 
+// versionsOf reads GET /{id}/versions: the entity type and each
+// version's (version, deleted, description, updatedBy).
+func versionsOf(t *testing.T, e *env, id string) []map[string]any {
+	t.Helper()
+	r := e.do("GET", "/api/v1/mlmodels/"+id+"/versions", adminToken, "")
+	require.Equal(t, 200, r.status, "%s", r.body)
+	var h struct {
+		EntityType string   `json:"entityType"`
+		Versions   []string `json:"versions"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &h))
+	assert.Equal(t, "mlmodel", h.EntityType)
+	var out []map[string]any
+	for _, v := range h.Versions {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(v), &m), "each version is the entity's JSON as a string")
+		assert.Equal(t, id, m["id"])
+		out = append(out, map[string]any{"version": m["version"], "deleted": m["deleted"], "description": m["description"], "updatedBy": m["updatedBy"]})
+	}
+	return out
+}
+
+// TestModelVersionsAndHistory: the versions the registry can tell are
+// listed newest first, back to the last change of metadata.
 func TestModelVersionsAndHistory(t *testing.T) {
 	e := newEnv(t)
 	e.service("mlflow_svc", "Mlflow")
 	id := e.model("mlflow_svc", "churn")["id"].(string)
-	for range 10 {
-		r := e.do("DELETE", "/api/v1/mlmodels/"+id, adminToken, "")
-		require.Equal(t, 200, r.status)
-		r = e.do("PUT", "/api/v1/mlmodels/restore", adminToken, `{"id":"`+id+`"}`)
-		require.Equal(t, 200, r.status)
+	assert.Equal(t, []map[string]any{{"version": 0.1, "deleted": false, "description": nil, "updatedBy": "admin"}}, versionsOf(t, e, id))
+
+	// The seed's soft delete: 0.1 → 0.2, both listed, as OpenMetadata does.
+	require.Equal(t, 200, e.do("DELETE", "/api/v1/mlmodels/"+id, aliceToken, "").status)
+	assert.Equal(t, []map[string]any{
+		{"version": 0.2, "deleted": true, "description": nil, "updatedBy": "alice"},
+		{"version": 0.1, "deleted": false, "description": nil, "updatedBy": "admin"},
+	}, versionsOf(t, e, id))
+
+	// An update replaces metadata: history starts again from it.
+	require.Equal(t, 200, e.do("PUT", "/api/v1/mlmodels/restore", adminToken, `{"id":"`+id+`"}`).status)
+	r := e.do("PUT", "/api/v1/mlmodels", adminToken, `{"name":"churn","service":"mlflow_svc","algorithm":"KMeans","description":"v2"}`)
+	require.Equal(t, 200, r.status, "%s", r.body)
+	require.Equal(t, 200, e.do("DELETE", "/api/v1/mlmodels/"+id, adminToken, "").status)
+	require.Equal(t, 200, e.do("PUT", "/api/v1/mlmodels/restore", aliceToken, `{"id":"`+id+`"}`).status)
+	assert.Equal(t, []map[string]any{
+		{"version": 0.6, "deleted": false, "description": "v2", "updatedBy": "alice"},
+		{"version": 0.5, "deleted": true, "description": "v2", "updatedBy": "admin"},
+		{"version": 0.4, "deleted": false, "description": "v2", "updatedBy": "admin"},
+	}, versionsOf(t, e, id))
+
+	for range 5 {
+		require.Equal(t, 200, e.do("DELETE", "/api/v1/mlmodels/"+id, adminToken, "").status)
+		require.Equal(t, 200, e.do("PUT", "/api/v1/mlmodels/restore", adminToken, `{"id":"`+id+`"}`).status)
 	}
+	assert.Len(t, versionsOf(t, e, id), 13)
 	e.run(t, []step{
-		{desc: "current version 2.1", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/2.1", status: 200,
-			check: func(t *testing.T, r resp) { assert.Contains(t, string(r.body), `"version":2.1`) }},
-		{desc: "10 renders 1.0", method: "GET", path: "/api/v1/mlmodels/" + id, status: 200,
-			check: func(t *testing.T, r resp) { assert.Contains(t, string(r.body), `"version":2.1`) }},
-		{desc: "an older version", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/0.1", status: 404,
-			msg: "mlmodel instance for " + id + " and version 0.1 not found"},
+		{desc: "the current version", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/1.6", status: 200,
+			check: func(t *testing.T, r resp) { assert.Contains(t, string(r.body), `"version":1.6`) }},
+		{desc: "1.0 renders with its decimal", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/1", status: 200,
+			check: func(t *testing.T, r resp) { assert.Contains(t, string(r.body), `"version":1.0,`) }},
+		{desc: "a soft-deleted version", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/0.5", status: 200,
+			fields: map[string]any{"deleted": true, "description": "v2"}},
+		{desc: "a version before the update", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/0.3", status: 404,
+			msg: "mlmodel instance for " + id + " and version 0.3 not found"},
+		{desc: "a version to come", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/1.7", status: 404},
 		{desc: "a malformed version", method: "GET", path: "/api/v1/mlmodels/" + id + "/versions/x.y", status: 400},
 		{desc: "versions of an unknown id", method: "GET", path: "/api/v1/mlmodels/00000000-0000-4000-8000-000000000001/versions", status: 404},
 	})

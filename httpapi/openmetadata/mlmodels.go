@@ -344,19 +344,79 @@ type entityHistory struct {
 	Versions   []string `json:"versions"`
 }
 
-// modelVersions lists the versions the registry keeps: the current one.
+// history returns the versions of a model the registry can tell, newest
+// first: the current one, and before it every version that differs from
+// the next only by what a soft delete, a restore, a deploy or an undeploy
+// changes (deleted, updatedAt, updatedBy), read from the registry's audit
+// log (Events). It stops at the first change that replaced metadata, or
+// whose event the bounded audit log no longer holds. It reads the whole
+// audit log: time linear in its size (10,000 events by default).
+func (h *handler) history(ctx context.Context, a registry.Artifact) ([]registry.Artifact, error) {
+	byRev := map[int64]registry.Event{}
+	var after uint64
+	for {
+		evs, err := h.reg.Events(ctx, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			if ev.ArtifactID == a.ID {
+				byRev[ev.Revision] = ev
+			}
+		}
+		if len(evs) < 1000 {
+			break
+		}
+		after = evs[len(evs)-1].Seq
+	}
+	out := []registry.Artifact{a}
+	next := a
+	for rev := a.Revision - 1; rev >= 1; rev-- {
+		change, ok := byRev[rev+1]
+		at, known := byRev[rev]
+		if !ok || !known || at.Type == registry.EventDeleted {
+			break
+		}
+		prev := next
+		switch change.Type {
+		case registry.EventSoftDeleted:
+			prev.Deleted = false
+		case registry.EventRestored:
+			prev.Deleted = true
+		case registry.EventDeployed, registry.EventUndeployed:
+		default:
+			return out, nil
+		}
+		prev.Revision, prev.UpdatedAt, prev.UpdatedBy = rev, at.Time, at.Principal
+		out = append(out, prev)
+		next = prev
+	}
+	return out, nil
+}
+
+// modelVersions lists the versions history finds, newest first, each the
+// entity's JSON as a string.
 func (h *handler) modelVersions(w http.ResponseWriter, r *http.Request, ctx context.Context, id string) {
 	a, svc, err := h.modelByID(ctx, id, registry.IncludeAll)
 	if err != nil {
 		h.fail(w, r, ctx, err, typeModel, id)
 		return
 	}
-	data, err := json.Marshal(renderModel(a, svc, baseURL(r)))
+	versions, err := h.history(ctx, a)
 	if err != nil {
 		h.fail(w, r, ctx, err, typeModel, id)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, entityHistory{EntityType: typeModel, Versions: []string{string(data)}})
+	out := entityHistory{EntityType: typeModel, Versions: make([]string, 0, len(versions))}
+	for _, v := range versions {
+		data, err := json.Marshal(renderModel(v, svc, baseURL(r)))
+		if err != nil {
+			h.fail(w, r, ctx, err, typeModel, id)
+			return
+		}
+		out.Versions = append(out.Versions, string(data))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) modelVersion(w http.ResponseWriter, r *http.Request, ctx context.Context) {
@@ -371,11 +431,18 @@ func (h *handler) modelVersion(w http.ResponseWriter, r *http.Request, ctx conte
 		h.fail(w, r, ctx, err, typeModel, id)
 		return
 	}
-	if a.EntityVersion() != want {
-		writeError(w, r, http.StatusNotFound, fmt.Sprintf("%s instance for %s and version %s not found", typeModel, id, clipped(v)))
+	versions, err := h.history(ctx, a)
+	if err != nil {
+		h.fail(w, r, ctx, err, typeModel, id)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, renderModel(a, svc, baseURL(r)))
+	for _, ver := range versions {
+		if ver.EntityVersion() == want {
+			httpx.WriteJSON(w, http.StatusOK, renderModel(ver, svc, baseURL(r)))
+			return
+		}
+	}
+	writeError(w, r, http.StatusNotFound, fmt.Sprintf("%s instance for %s and version %s not found", typeModel, id, clipped(v)))
 }
 
 // listModels is GET /api/v1/mlmodels: the models of one service (service=)
