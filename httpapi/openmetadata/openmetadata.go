@@ -250,17 +250,14 @@ func limitParam(r *http.Request) (int, error) {
 		return 10, nil
 	}
 	n, err := strconv.Atoi(v)
-	switch {
-	case err != nil && len(v) < 20 && strings.Trim(v, "-0123456789") == "" && v != "-" && v != "":
-		if strings.HasPrefix(v, "-") {
-			return 0, invalidf("[query param limit must be greater than or equal to 0]")
-		}
-		return 0, invalidf("[query param limit must be less than or equal to 1000000]")
-	case err != nil:
+	digits := strings.TrimPrefix(v, "-")
+	if err != nil && (digits == "" || strings.Trim(digits, "0123456789") != "") {
 		return 0, invalidf(fmt.Sprintf("[query param limit must be an integer, not %q]", clipped(v)))
-	case n < 0:
+	}
+	switch {
+	case strings.HasPrefix(v, "-") && (err != nil || n < 0):
 		return 0, invalidf("[query param limit must be greater than or equal to 0]")
-	case n > 1000000:
+	case err != nil || n > 1000000: // err: a number too large for an int
 		return 0, invalidf("[query param limit must be less than or equal to 1000000]")
 	}
 	return n, nil
