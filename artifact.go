@@ -36,7 +36,13 @@ const (
 )
 
 // Input limits. Lengths of names count characters (runes); the description
-// counts bytes.
+// counts bytes. Text is valid UTF-8 without control characters (Unicode
+// category Cc; the description may hold newlines and tabs). Identifiers
+// (namespace, name, version, tags, owners, label keys, endpoints, the
+// principal) are compared byte for byte, so they must also hold no format
+// character (category Cf, such as U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO
+// WIDTH SPACE or U+FEFF) and be in Unicode normalization form NFC ("café"
+// with a precomposed é, not e followed by U+0301).
 const (
 	MaxNameLength        = 256   // namespace, name, display name, algorithm, tag, owner, label key, endpoint
 	MaxVersionLength     = 64    // version; empty means unversioned
@@ -50,7 +56,8 @@ const (
 // Artifact is one row of the registry: a model, a dataset or code.
 //
 // The identity fields (ID, Kind, Namespace, Name, Version, Parent) are fixed
-// at registration. The metadata fields are what Update changes. The
+// at registration. Namespace, Name and Version are identifiers: no control
+// or format characters, NFC (see the input limits). The metadata fields are what Update changes. The
 // bookkeeping fields are set by the registry; values given to Register or
 // Update are ignored.
 type Artifact struct {
@@ -217,7 +224,8 @@ func parseID(field, id string) (string, []byte, *Error) {
 }
 
 // checkName validates a namespace or name: 1–256 characters of valid UTF-8,
-// no control characters and no double quote (it would break FQN quoting).
+// an identifier (no control or format characters, NFC: identrules.go) and
+// no double quote (it would break FQN quoting).
 func checkName(field, s string) error {
 	if s == "" {
 		return invalid(field, "%s is empty", field)
@@ -233,7 +241,7 @@ func checkVersion(v string) error {
 }
 
 func checkIdentText(field, s string, max int) error {
-	if err := checkText(field, s, max, false); err != nil {
+	if err := checkIdentifier(field, s, max); err != nil {
 		return err
 	}
 	if i := strings.IndexByte(s, '"'); i >= 0 {
@@ -242,7 +250,8 @@ func checkIdentText(field, s string, max int) error {
 	return nil
 }
 
-// checkText checks UTF-8 validity, length in runes and control characters.
+// checkText checks UTF-8 validity, length in runes and control characters:
+// the rules of free text. Identifiers add theirs (checkIdentifier).
 func checkText(field, s string, max int, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return invalid(field, "%s is not valid UTF-8", field)
@@ -260,7 +269,9 @@ func checkText(field, s string, max int, multiline bool) error {
 	return nil
 }
 
-func checkList(field string, list []string, max int) error {
+// checkList checks a list's length and its entries: each plain text, or an
+// identifier when ident is set.
+func checkList(field string, list []string, max int, ident bool) error {
 	if len(list) > MaxListEntries {
 		return invalid(field, "%s has %d entries; at most %d are allowed", field, len(list), MaxListEntries)
 	}
@@ -268,8 +279,12 @@ func checkList(field string, list []string, max int) error {
 		if s == "" {
 			return invalid(field, "%s[%d] is empty", field, i)
 		}
-		if err := checkText(field, s, max, false); err != nil {
-			return err
+		check := checkText(field, s, max, false)
+		if ident {
+			check = checkIdentifier(field, s, max)
+		}
+		if check != nil {
+			return check
 		}
 	}
 	return nil
@@ -289,10 +304,10 @@ func checkMetadata(a *Artifact) error {
 	if err := checkText("algorithm", a.Algorithm, MaxNameLength, false); err != nil {
 		return err
 	}
-	if err := checkList("tags", a.Tags, MaxNameLength); err != nil {
+	if err := checkList("tags", a.Tags, MaxNameLength, true); err != nil {
 		return err
 	}
-	if err := checkList("owners", a.Owners, MaxNameLength); err != nil {
+	if err := checkList("owners", a.Owners, MaxNameLength, true); err != nil {
 		return err
 	}
 	if len(a.Labels) > MaxListEntries {
@@ -302,14 +317,14 @@ func checkMetadata(a *Artifact) error {
 		if k == "" {
 			return invalid("labels", "a label key is empty")
 		}
-		if err := checkText("labels", k, MaxNameLength, false); err != nil {
+		if err := checkIdentifier("labels", k, MaxNameLength); err != nil {
 			return err
 		}
 		if err := checkText("labels", v, MaxLabelValueLength, false); err != nil {
 			return err
 		}
 	}
-	if err := checkList("storageUris", a.StorageURIs, MaxURILength); err != nil {
+	if err := checkList("storageUris", a.StorageURIs, MaxURILength, false); err != nil {
 		return err
 	}
 	seen := make(map[string]struct{}, len(a.StorageURIs))
@@ -330,7 +345,7 @@ func checkEndpoint(e string) error {
 	if e == "" {
 		return invalid("endpoint", "endpoint is empty")
 	}
-	return checkText("endpoint", e, MaxNameLength, false)
+	return checkIdentifier("endpoint", e, MaxNameLength)
 }
 
 // clip shortens a bad input for an error message.

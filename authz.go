@@ -47,8 +47,24 @@ const (
 // naming it ("1 you may not read"). Without WithReadAuthorization, messages
 // name what refused the call.
 //
-// Authorize runs inside the write transaction: it must be fast, must not
-// call the registry, and must not modify the artifact's slices or map.
+// For a write, Authorize runs inside the write transaction, under the
+// registry's write lock: it must be fast, and must not modify the artifact's
+// slices or map. What it may do with the registry:
+//
+//   - Read it: reads take no lock, with the ctx it was given or any other.
+//   - Not write to it. A write method called with the ctx it was given is
+//     refused with ErrInvalid ("a registry write cannot be made from inside
+//     an authorizer callback") and changes nothing; so is one called with
+//     another ctx from the goroutine that runs Authorize while the registry
+//     holds its write lock. The call that asked goes on with the decision
+//     Authorize returns. A write that Authorize waits for on another
+//     goroutine cannot be detected and deadlocks.
+//   - Asked outside the lock (by a read under WithReadAuthorization, by
+//     Reset or RetryCleanups before they lock), a write made with another
+//     ctx goes through; do not rely on it.
+//
+// The ctx it is given carries the caller's values (principal, deadline) and
+// the registry's mark; pass it on to reads.
 type Authorizer interface {
 	Authorize(ctx context.Context, principal string, action Action, a Artifact) error
 }
@@ -107,7 +123,7 @@ func (r *Registry) ask(ctx context.Context, principal string, action Action, a *
 			err = fmt.Errorf("authorizer panicked: %v", p)
 		}
 	}()
-	return r.authz.Authorize(ctx, principal, action, a.artifact())
+	return r.authz.Authorize(r.authorizerCtx(ctx), principal, action, a.artifact())
 }
 
 // hidden reports whether a exists but, with WithReadAuthorization, the
@@ -133,7 +149,10 @@ func unreadable(principal string, action Action) *Error {
 }
 
 // hidden reports whether the principal may not read a (see Registry.hidden).
-func (w *writeTxn) hidden(a *record) bool { return w.r.hidden(w.ctx, w.principal, a) }
+// It asks through authorize, which records the writer's goroutine.
+func (w *writeTxn) hidden(a *record) bool {
+	return a != nil && w.r.authorizeReads && w.r.authz != nil && w.authorize(ActionRead, a) != nil
+}
 
 func forbidden(principal string, action Action, a *record, why error) *Error {
 	if a.ID == "" {
@@ -142,8 +161,20 @@ func forbidden(principal string, action Action, a *record, why error) *Error {
 	return newError(CodeForbidden, a.ID, "%s may not %s %s (%s): %v", principal, action, a.ID, a.FQN(), why)
 }
 
+// authorize asks the authorizer from inside the write transaction, under
+// the lock: it records the writer's goroutine meanwhile, so that a write
+// the authorizer attempts is refused instead of waiting for this one.
 func (w *writeTxn) authorize(action Action, a *record) error {
-	return w.r.authorizeAction(w.ctx, w.principal, action, a)
+	r := w.r
+	if r.authz == nil {
+		return nil
+	}
+	if w.authzCtx == nil {
+		w.authzCtx, w.goroutine = r.authorizerCtx(w.ctx), goroutineID()
+	}
+	r.authzG.Store(w.goroutine)
+	defer r.authzG.Store(0)
+	return r.authorizeAction(w.authzCtx, w.principal, action, a)
 }
 
 // authorizeEvent asks whether the principal may read the artifact an event

@@ -253,6 +253,9 @@ func badFQNs() []badValue {
 		{"version of 65", "mlflow_svc.customers." + strings.Repeat("9", 65)},
 		{"control character", "mlflow_svc.cust\x01omers.1"},
 		{"invalid UTF-8", "mlflow_svc.\xff.1"},
+		{"right-to-left override", "mlflow_svc.cust\u202eomers.1"},
+		{"zero-width space", "mlflow_svc.customers\u200b.1"},
+		{"not NFC", "mlflow_svc.cafe\u0301.1"},
 	}
 }
 
@@ -269,6 +272,11 @@ func badNames() []badValue {
 		{"newline", "a\nb"},
 		{"invalid UTF-8", "a\xffb"},
 		{"double quote", `a"b`},
+		{"right-to-left override", "a\u202eb"},
+		{"zero-width space", "a\u200bb"},
+		{"byte order mark", "\ufeffab"},
+		{"left-to-right isolate", "a\u2066b"},
+		{"not NFC", "cafe\u0301"},
 	}
 }
 
@@ -279,6 +287,8 @@ func badVersions() []badValue {
 		{"tab", "1\t2"},
 		{"invalid UTF-8", "1\xff"},
 		{"double quote", `1"`},
+		{"zero-width space", "1\u200b"},
+		{"not NFC", "e\u0301"},
 	}
 }
 
@@ -307,6 +317,8 @@ func badEndpoints() []badValue {
 		{"257 chars", strings.Repeat("e", 257)},
 		{"control character", "ep\x01"},
 		{"invalid UTF-8", "ep\xff"},
+		{"right-to-left override", "ep\u202e1"},
+		{"not NFC", "e\u0301p"},
 	}
 }
 
@@ -349,10 +361,14 @@ func badMetas() []badMeta {
 		{"65 owners", "owners", func(a *registry.Artifact) { a.Owners = many }},
 		{"empty owner", "owners", func(a *registry.Artifact) { a.Owners = []string{""} }},
 		{"owner of 257", "owners", func(a *registry.Artifact) { a.Owners = []string{long} }},
+		{"owner with zero-width space", "owners", func(a *registry.Artifact) { a.Owners = []string{"al\u200bice"} }},
+		{"owner not NFC", "owners", func(a *registry.Artifact) { a.Owners = []string{"Jose\u0301"} }},
+		{"tag with right-to-left override", "tags", func(a *registry.Artifact) { a.Tags = []string{"prod\u202e"} }},
 		{"65 labels", "labels", func(a *registry.Artifact) { a.Labels = manyLabels }},
 		{"empty label key", "labels", func(a *registry.Artifact) { a.Labels = map[string]string{"": "v"} }},
 		{"label key of 257", "labels", func(a *registry.Artifact) { a.Labels = map[string]string{long: "v"} }},
 		{"label key with control", "labels", func(a *registry.Artifact) { a.Labels = map[string]string{"k\x00": "v"} }},
+		{"label key with byte order mark", "labels", func(a *registry.Artifact) { a.Labels = map[string]string{"\ufeffk": "v"} }},
 		{"label value of 1025", "labels", func(a *registry.Artifact) {
 			a.Labels = map[string]string{"k": strings.Repeat("v", registry.MaxLabelValueLength+1)}
 		}},
@@ -488,6 +504,12 @@ func badCtxCases() []badCase {
 		}, registry.ErrInvalid, "principal", true},
 		{"principal invalid UTF-8", func(f *badFixture) context.Context {
 			return registry.WithPrincipal(f.Ctx, "\xffadmin")
+		}, registry.ErrInvalid, "principal", true},
+		{"principal with zero-width space", func(f *badFixture) context.Context {
+			return registry.WithPrincipal(f.Ctx, "ad\u200bmin")
+		}, registry.ErrInvalid, "principal", true},
+		{"principal not NFC", func(f *badFixture) context.Context {
+			return registry.WithPrincipal(f.Ctx, "Jose\u0301")
 		}, registry.ErrInvalid, "principal", true},
 	}
 	var cases []badCase
@@ -901,7 +923,7 @@ func badOtherCases() []badCase {
 			return err
 		}},
 		{name: "Delete/atomic lineage cascade into a deployed dependent", want: registry.ErrDeployed, call: func(f *badFixture) error {
-			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Cascade, Atomic: true})
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade, Atomic: true})
 			return err
 		}},
 		{name: "Delete/purge protected", want: registry.ErrPurgeProtected, call: func(f *badFixture) error {
@@ -1018,7 +1040,7 @@ func badOtherCases() []badCase {
 			return err
 		}},
 		{name: "Purge/dry with the largest age", call: func(f *badFixture) error {
-			_, err := f.Purge(f.Ctx, math.MaxInt64, registry.PurgeOptions{DryRun: true, Lineage: registry.Cascade})
+			_, err := f.Purge(f.Ctx, math.MaxInt64, registry.PurgeOptions{DryRun: true, Lineage: registry.LineageCascade})
 			return err
 		}},
 		{name: "Lineage/largest depth", call: func(f *badFixture) error {
@@ -1357,9 +1379,9 @@ func TestBadInputPureFunctions(t *testing.T) {
 	}
 }
 
-// A clock that panics in Reset must not leave the registry locked: the
-// write after it completes (it would block forever otherwise, which the
-// test binary's timeout reports).
+// A clock that panics in Reset must not leave the registry locked: Reset
+// fails with an error that says so, and the write after it completes (it
+// would block forever otherwise, which the test binary's timeout reports).
 func TestBadInputPanickingClockInResetReleasesTheLock(t *testing.T) {
 	calls := 0
 	clock := registry.ClockFunc(func() time.Time {
@@ -1371,7 +1393,10 @@ func TestBadInputPanickingClockInResetReleasesTheLock(t *testing.T) {
 	})
 	reg, err := registry.New(registry.WithClock(clock))
 	require.NoError(t, err)
-	assert.Panics(t, func() { _ = reg.Reset(context.Background()) })
+	assert.NotPanics(t, func() {
+		err := reg.Reset(context.Background())
+		assert.ErrorContains(t, err, "clock panicked")
+	})
 	_, err = reg.Register(context.Background(), registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "after"})
 	assert.NoError(t, err, "the registry is usable after a panic under its lock")
 	assert.NoError(t, reg.Check())

@@ -20,6 +20,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync"
@@ -404,7 +405,7 @@ func benchHardDelete(b *testing.B, bw *benchWorld) {
 			}
 		},
 		func(j int) {
-			_, err := bw.reg.Delete(bw.ctx, leaves[j].Artifact.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Restrict})
+			_, err := bw.reg.Delete(bw.ctx, leaves[j].Artifact.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageRestrict})
 			must(b, err)
 		},
 		func(int) {})
@@ -548,6 +549,80 @@ func BenchmarkMemory(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(perArtifact, "B/artifact")
+		})
+	}
+}
+
+// fanInSizes are the numbers of upstreams BenchmarkLinkFanIn links into one
+// artifact.
+var fanInSizes = []int{10_000, 20_000, 100_000}
+
+// fanInWorld registers a downstream model and n upstream datasets in a fresh
+// registry and returns it with the IDs, upstreams in a shuffled order, so
+// that links land all over the downstream's upstream set.
+func fanInWorld(b *testing.B, n int) (reg *registry.Registry, down string, ups []string) {
+	b.Helper()
+	reg, err := registry.New()
+	must(b, err)
+	arts := make([]registry.Artifact, 0, benchworld.BatchSize)
+	flush := func() {
+		got, err := reg.RegisterBatch(benchCtx, arts)
+		must(b, err)
+		for _, a := range got {
+			ups = append(ups, a.ID)
+		}
+		arts = arts[:0]
+	}
+	for i := range n {
+		arts = append(arts, registry.Artifact{Kind: registry.KindDataset, Namespace: "fanin", Name: fmt.Sprintf("ds-%06d", i), Version: "1"})
+		if len(arts) == cap(arts) {
+			flush()
+		}
+	}
+	if len(arts) > 0 {
+		flush()
+	}
+	m, err := reg.Register(benchCtx, registry.Artifact{Kind: registry.KindModel, Namespace: "fanin", Name: "model", Version: "1"})
+	must(b, err)
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	rng.Shuffle(len(ups), func(i, j int) { ups[i], ups[j] = ups[j], ups[i] })
+	return reg, m.ID, ups
+}
+
+// BenchmarkLinkFanIn links n upstreams, one Link call each, into a single
+// artifact of a fresh registry (untimed: registering them); ns/link must not
+// grow with n.
+func BenchmarkLinkFanIn(b *testing.B) {
+	for _, n := range fanInSizes {
+		b.Run("fanin="+benchworld.SizeLabel(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				reg, down, ups := fanInWorld(b, n)
+				b.StartTimer()
+				for _, u := range ups {
+					must(b, reg.Link(benchCtx, u, down))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/link")
+		})
+	}
+}
+
+// BenchmarkCheckFanIn runs Check on a registry where one artifact has n
+// upstreams (n+1 artifacts, n edges).
+func BenchmarkCheckFanIn(b *testing.B) {
+	for _, n := range fanInSizes {
+		b.Run("fanin="+benchworld.SizeLabel(n), func(b *testing.B) {
+			reg, down, ups := fanInWorld(b, n)
+			for _, u := range ups {
+				must(b, reg.Link(benchCtx, u, down))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				must(b, reg.Check())
+			}
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,7 +30,9 @@ var ErrInconsistent = errors.New("registry: inconsistent")
 //   - every idempotency token is indexed by its principal and token and by
 //     its expiry, and remembers a well-formed request and its outcome; its
 //     target may be gone (a token outlives a hard delete of its target);
-//   - no pending cleanup names a URI an artifact still references.
+//   - no pending cleanup names a URI an artifact still references, except a
+//     reclaim warning (Cleanup.ReclaimedBy: referenced again while it was
+//     being cleaned), and a reclaim warning names a referenced URI.
 //
 // Check costs time linear in the size of the registry. Tests call it after
 // every randomized step; an application may call it in a health check.
@@ -217,7 +220,7 @@ func (c *checker) edges() {
 				c.fail("lineage edge %s -> %s touches missing artifact %s", e.Upstream, e.Downstream, id)
 			}
 		}
-		if d, ok := c.rows[e.Downstream]; ok && !slices.Contains(d.Upstreams, e.Upstream) {
+		if d, ok := c.rows[e.Downstream]; ok && !d.upstreams().Contains(e.Upstream) {
 			c.fail("lineage edge %s -> %s is missing from its downstream's upstreams", e.Upstream, e.Downstream)
 		}
 		out[e.Upstream] = append(out[e.Upstream], e.Downstream)
@@ -228,11 +231,15 @@ func (c *checker) edges() {
 	}
 	listed := 0
 	for _, a := range c.rows {
-		listed += len(a.Upstreams)
-		if !slices.IsSorted(a.Upstreams) {
-			c.fail("artifact %s lists its upstreams out of order", a.ID)
-		}
-		for _, u := range a.Upstreams {
+		ups := a.upstreams()
+		listed += ups.Len()
+		c.upstreamForm(a)
+		prev := ""
+		for u := range ups.All() {
+			if u <= prev {
+				c.fail("artifact %s lists its upstreams out of order or twice (%s after %s)", a.ID, u, prev)
+			}
+			prev = u
 			if o, _ := c.txn.First(tableEdges, indexID, edgeKey(u, a.ID)); o == nil {
 				c.fail("artifact %s lists upstream %s, but no such edge is stored", a.ID, u)
 			}
@@ -268,6 +275,29 @@ func (c *checker) edges() {
 		}
 		slices.Sort(stuck)
 		c.fail("lineage has a cycle through %d artifacts: %v", len(stuck), stuck)
+	}
+}
+
+// upstreamForm checks how an artifact's upstream set is stored: a slice
+// of at most maxListedUpstreams, or else a tree of at least
+// minTreeUpstreams whose every key is its ID's key.
+func (c *checker) upstreamForm(a *record) {
+	if a.ext == nil || a.ext.upstreamTree == nil {
+		if len(a.upstreamList) > maxListedUpstreams {
+			c.fail("artifact %s lists %d upstreams in a slice, more than %d", a.ID, len(a.upstreamList), maxListedUpstreams)
+		}
+		return
+	}
+	t := a.ext.upstreamTree
+	if a.upstreamList != nil || t.Len() < minTreeUpstreams {
+		c.fail("artifact %s keeps %d upstreams in a tree and %d in a slice; want a tree of at least %d or a slice only",
+			a.ID, t.Len(), len(a.upstreamList), minTreeUpstreams)
+	}
+	it := t.Root().Iterator()
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		if id, isID := v.(string); !isID || !bytes.Equal(k, idKey(id)) {
+			c.fail("artifact %s keeps upstream %v under key %x, not its own", a.ID, v, k)
+		}
 	}
 }
 
@@ -340,8 +370,10 @@ func (c *checker) cleanups() {
 			if i > 0 && bk.Pending[i-1].URI == cl.URI {
 				c.fail("cleanup of %s is pending twice", cl.URI)
 			}
-			if referenced(c.txn, cl.URI) {
+			if ref := referenced(c.txn, cl.URI); ref && cl.ReclaimedBy == "" {
 				c.fail("pending cleanup of %s would remove an object an artifact still references", cl.URI)
+			} else if !ref && cl.ReclaimedBy != "" {
+				c.fail("pending cleanup of %s says %s reclaimed it, but no artifact references it", cl.URI, cl.ReclaimedBy)
 			}
 			if cl.URI == "" || cl.QueuedAt.IsZero() || cl.Operation == "" {
 				c.fail("pending cleanup %q does not record what queued it", cl.URI)

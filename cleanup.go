@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -12,8 +13,21 @@ import (
 
 // Cleaner removes a storage object (an S3 key, a file) once the artifact
 // that owned it is gone. It runs after the hard delete has committed and
-// outside the registry's lock; it should be idempotent, since a URI whose
-// cleanup failed is retried.
+// outside the registry's lock, on the goroutine of the call that queued the
+// URI (or of RetryCleanups), which waits for it. It may call the registry,
+// reads and writes alike. It should be idempotent, since a URI whose
+// cleanup failed is retried. An error or a panic leaves the URI pending,
+// with the attempt counted and the error (or "cleaner panicked: ...") as
+// LastError; the delete that queued it stands.
+//
+// Clean is only ever handed a URI that no artifact references: each URI is
+// checked under the registry's lock right before its hand-off, and one that
+// an artifact took back since it was queued is not handed over. The
+// registry cannot take a URI back from a Clean already running: a URI
+// referenced again while Clean works on it stays pending with ReclaimedBy
+// naming the artifact and LastError "re-referenced by <id> while being
+// cleaned (...); verify the object exists"; it is never handed over while
+// referenced, and is queued afresh once its last reference goes.
 type Cleaner interface {
 	Clean(ctx context.Context, uri string) error
 }
@@ -36,29 +50,70 @@ type Cleanup struct {
 	// LastAttempt and LastError describe the latest failed attempt.
 	LastAttempt time.Time `json:"lastAttempt,omitzero"`
 	LastError   string    `json:"lastError,omitempty"`
+	// ReclaimedBy is set when an artifact referenced the URI again while the
+	// cleaner was working on it: the object may be gone although that
+	// artifact uses it. Verify it (and upload it again if need be). Such a
+	// cleanup stays listed, and is never handed to the cleaner, as long as an
+	// artifact references the URI; when the last reference goes, the URI is
+	// queued afresh and cleaned as any other.
+	ReclaimedBy string `json:"reclaimedBy,omitempty"`
 }
 
 // runCleanups hands queued URIs to the cleaner and records the outcome:
 // a cleaned URI leaves the pending table, a failed one stays with its
-// attempt count and error. It must run without the registry lock.
-func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupReport {
+// attempt count and error. It must run without the registry lock. When the
+// clock panics it cleans nothing and returns the error: the URIs stay
+// pending as they were.
+//
+// Each URI is checked under the lock right before its hand-off (handOff):
+// it is handed over only if it is still pending, no artifact references it
+// and no other round is cleaning it. A URI an artifact references again
+// while the cleaner works on it is put back as pending with ReclaimedBy set
+// (see Cleanup), since the cleaner may have removed a live object.
+func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupReport, error) {
 	var rep CleanupReport
 	if r.cleaner == nil || len(queued) == 0 {
-		return rep
+		return rep, nil
 	}
-	mine := r.claim(queued)
-	defer r.release(mine)
+	now, err := r.now() // before any lock: see write
+	if err != nil {
+		return rep, err
+	}
 	type outcome struct {
-		uri string
-		err error
+		uri     string
+		claimed *Cleanup // the pending entry handed over, as stored
+		err     error
 	}
-	results := make([]outcome, 0, len(mine))
-	for _, c := range mine {
-		results = append(results, outcome{c.URI, r.clean(ctx, c.URI)})
+	results := make([]outcome, 0, len(queued))
+	defer func() {
+		r.cleaning.Lock()
+		defer r.cleaning.Unlock()
+		for _, o := range results {
+			delete(r.cleaning.busy, o.uri)
+		}
+	}()
+	for _, c := range queued {
+		claimed, held, err := r.handOff(ctx, c.URI)
+		if err != nil {
+			return rep, err
+		}
+		if held != nil {
+			rep.Failed = append(rep.Failed, *held) // referenced again: reported, never cleaned
+		}
+		if claimed == nil {
+			continue
+		}
+		results = append(results, outcome{c.URI, claimed, r.clean(ctx, c.URI)})
 	}
-	now := r.clock.Now()
-	r.mu.Lock()
+	if len(results) == 0 {
+		slices.SortFunc(rep.Failed, compareCleanups)
+		return rep, nil
+	}
+	if err := r.lock(ctx); err != nil {
+		return rep, err
+	}
 	defer r.mu.Unlock()
+	now = r.stamp(now)
 	st := r.state.Load()
 	txn := st.db.Txn(true)
 	defer txn.Abort()
@@ -71,14 +126,37 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 		idx := byBucket[b]
 		old := loadBucket(txn, b)
 		if old == nil {
-			continue // Reset or a concurrent retry already settled them
+			continue // Reset settled them: nothing references or queues them
 		}
 		next := &uriBucket{Bucket: b, Refs: old.Refs, Pending: slices.Clone(old.Pending)}
 		for _, i := range idx {
 			o := results[i]
 			k, queued := findPending(next.Pending, o.uri)
-			if !queued {
-				continue // reclaimed by a new reference, or settled already
+			if by := bucketOwners(next, o.uri); len(by) > 0 {
+				// Referenced again while the cleaner worked on it: the
+				// object may be gone under a live artifact. Say so.
+				c := *o.claimed
+				c.Attempts++
+				c.LastAttempt = now
+				c.ReclaimedBy = by[0]
+				what := "reported it removed"
+				if o.err != nil {
+					what = "failed: " + o.err.Error()
+				}
+				c.LastError = fmt.Sprintf("re-referenced by %s while being cleaned (the cleaner %s); verify the object exists",
+					strings.Join(by, ", "), what)
+				if queued {
+					next.Pending[k] = &c
+				} else {
+					next.Pending = slices.Insert(next.Pending, k, &c)
+				}
+				rep.Failed = append(rep.Failed, c)
+				continue
+			}
+			if !queued || next.Pending[k] != o.claimed {
+				// Referenced and released again meanwhile: the newer
+				// entry waits for its own round (or a retry).
+				continue
 			}
 			if o.err == nil {
 				next.Pending = slices.Delete(next.Pending, k, k+1)
@@ -99,14 +177,47 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) CleanupRep
 			err = txn.Insert(tableURIs, next)
 		}
 		if err != nil {
-			return rep // leave them pending, as they were
+			return rep, nil // leave them pending, as they were
 		}
 	}
 	slices.Sort(rep.Cleaned)
 	slices.SortFunc(rep.Failed, compareCleanups)
 	txn.Commit()
 	r.setDB(st.db, st.tokens)
-	return rep
+	return rep, nil
+}
+
+// handOff decides, under the registry's lock, whether uri may go to the
+// cleaner now: it must be pending, referenced by no artifact, and not being
+// cleaned by another round. It then marks it busy and returns its pending
+// entry. A URI pending while referenced (a reclaim warning) comes back as
+// held.
+func (r *Registry) handOff(ctx context.Context, uri string) (claimed, held *Cleanup, err error) {
+	if err := r.lock(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer r.mu.Unlock()
+	bk := loadBucket(r.snapshot(), uriBucketOf(uri)) // the latest commit: writers commit under the lock
+	if bk == nil {
+		return nil, nil, nil
+	}
+	k, queued := findPending(bk.Pending, uri)
+	if !queued {
+		return nil, nil, nil // cleaned, or referenced again
+	}
+	if len(bucketOwners(bk, uri)) > 0 {
+		return nil, bk.Pending[k], nil
+	}
+	r.cleaning.Lock()
+	defer r.cleaning.Unlock()
+	if r.cleaning.busy == nil {
+		r.cleaning.busy = map[string]struct{}{}
+	}
+	if _, busy := r.cleaning.busy[uri]; busy {
+		return nil, nil, nil
+	}
+	r.cleaning.busy[uri] = struct{}{}
+	return bk.Pending[k], nil, nil
 }
 
 func (r *Registry) clean(ctx context.Context, uri string) (err error) {
@@ -118,42 +229,19 @@ func (r *Registry) clean(ctx context.Context, uri string) (err error) {
 	return r.cleaner.Clean(ctx, uri)
 }
 
-// claim takes the URIs no other goroutine is cleaning right now.
-func (r *Registry) claim(queued []Cleanup) []Cleanup {
-	r.cleaning.Lock()
-	defer r.cleaning.Unlock()
-	if r.cleaning.busy == nil {
-		r.cleaning.busy = map[string]struct{}{}
-	}
-	var mine []Cleanup
-	for _, c := range queued {
-		if _, ok := r.cleaning.busy[c.URI]; !ok {
-			r.cleaning.busy[c.URI] = struct{}{}
-			mine = append(mine, c)
-		}
-	}
-	return mine
-}
-
-func (r *Registry) release(mine []Cleanup) {
-	r.cleaning.Lock()
-	defer r.cleaning.Unlock()
-	for _, c := range mine {
-		delete(r.cleaning.busy, c.URI)
-	}
-}
-
 // CleanupReport says what a round of cleaning did.
 type CleanupReport struct {
 	// Cleaned lists the URIs the cleaner removed.
 	Cleaned []string `json:"cleaned"`
-	// Failed lists the URIs still pending, with their attempt counts.
+	// Failed lists the URIs still pending, with their attempt counts: those
+	// the cleaner failed on, and reclaim warnings (ReclaimedBy).
 	Failed []Cleanup `json:"failed"`
 }
 
 // PendingCleanups lists the storage URIs waiting to be cleaned, in URI
-// order: those of hard deletes made without a cleaner and those whose
-// cleaning failed.
+// order: those of hard deletes made without a cleaner, those whose
+// cleaning failed, and reclaim warnings (ReclaimedBy set), which wait for
+// their last reference to go.
 func (r *Registry) PendingCleanups(ctx context.Context) ([]Cleanup, error) {
 	principal, err := begin(ctx)
 	if err != nil {
@@ -172,14 +260,19 @@ func (r *Registry) PendingCleanups(ctx context.Context) ([]Cleanup, error) {
 }
 
 // RetryCleanups hands every pending URI to the cleaner again and reports
-// which were cleaned and which still fail. Without a cleaner it is
-// ErrInvalid.
+// which were cleaned and which still fail. A reclaim warning (ReclaimedBy)
+// is not handed over while an artifact references its URI; it is reported
+// in Failed as it is. Without a cleaner it is ErrInvalid; called from
+// inside an authorizer it is ErrInvalid too (see Authorizer).
 func (r *Registry) RetryCleanups(ctx context.Context) (CleanupReport, error) {
 	if r.cleaner == nil {
 		return CleanupReport{}, invalid("cleaner", "no cleaner is configured; pass WithCleaner to New")
 	}
 	principal, err := begin(ctx)
 	if err != nil {
+		return CleanupReport{}, err
+	}
+	if err := r.refuseCallback(ctx); err != nil {
 		return CleanupReport{}, err
 	}
 	if err := r.authorizeAction(ctx, principal, ActionAdmin, &record{}); err != nil {
@@ -189,7 +282,7 @@ func (r *Registry) RetryCleanups(ctx context.Context) (CleanupReport, error) {
 	if err != nil {
 		return CleanupReport{}, err
 	}
-	return r.runCleanups(ctx, pending), nil
+	return r.runCleanups(ctx, pending)
 }
 
 // carryCleanups fills the fresh database of a Reset: what from had pending,
@@ -205,11 +298,15 @@ func carryCleanups(from, to *memdb.Txn, now time.Time, op string) ([]Cleanup, er
 		next := &uriBucket{Bucket: old.Bucket, Pending: slices.Clone(old.Pending)}
 		for _, r := range old.Refs {
 			k, queuedAlready := findPending(next.Pending, r.URI)
-			if queuedAlready {
+			c := &Cleanup{URI: r.URI, ArtifactID: r.Owner, Operation: op, QueuedAt: now}
+			switch {
+			case !queuedAlready:
+				next.Pending = slices.Insert(next.Pending, k, c)
+			case next.Pending[k].ReclaimedBy != "":
+				next.Pending[k] = c // its reference goes: an orphan again
+			default:
 				continue
 			}
-			c := &Cleanup{URI: r.URI, ArtifactID: r.Owner, Operation: op, QueuedAt: now}
-			next.Pending = slices.Insert(next.Pending, k, c)
 			queued = append(queued, *c)
 		}
 		if err := to.Insert(tableURIs, next); err != nil {

@@ -66,7 +66,9 @@ type DeleteOptions struct {
 	// Client tokens of earlier requests on it are kept (see ClientToken).
 	Hard bool
 	// Recursive deletes the containment subtree too, children first, in the
-	// same mode. Without it an artifact with live children is ErrNotEmpty.
+	// same mode. Without it an artifact with live children that the call
+	// does not take otherwise (as cascaded versions or lineage dependents)
+	// is ErrNotEmpty.
 	Recursive bool
 	// Cascade deletes the other versions of the same namespace and name too,
 	// at most CascadeLimit in all: the target first, then the others newest
@@ -181,24 +183,57 @@ type Result struct {
 	// delete (where lineage rules apply), dependents before what they depend
 	// on.
 	Deleted []string `json:"delete_success_list"`
+	// DeletedItems is Deleted with each artifact's FQN and kind, one to one
+	// and in the same order: after a hard delete the registry no longer
+	// knows what an ID was.
+	DeletedItems []Item `json:"deletedItems"`
 	// Failed lists the items not deleted and why, in the same order.
 	Failed []Failure `json:"delete_failed_list"`
 	// Skipped lists versions past the cascade limit, not deleted and not
-	// failed; SkipReason says why.
-	Skipped    []string `json:"skipped,omitempty"`
-	SkipReason string   `json:"skipReason,omitempty"`
+	// failed; SkipReason says why. SkippedItems is the same list with each
+	// artifact's FQN and kind.
+	Skipped      []string `json:"skipped,omitempty"`
+	SkippedItems []Item   `json:"skippedItems,omitempty"`
+	SkipReason   string   `json:"skipReason,omitempty"`
 	// Detached lists artifacts that stay and lost an upstream to this hard
-	// delete (see Artifact.DeletedUpstreams).
-	Detached []string `json:"detached,omitempty"`
+	// delete (see Artifact.DeletedUpstreams). DetachedItems is the same list
+	// with each artifact's FQN and kind.
+	Detached      []string `json:"detached,omitempty"`
+	DetachedItems []Item   `json:"detachedItems,omitempty"`
 	// Replayed is true when a client token returned the first call's result.
 	Replayed bool `json:"replayed,omitempty"`
 }
 
-// Failure is one item a delete did not delete.
+// Failure is one item a delete did not delete. An item fails either
+// because it broke a rule itself, or because a child it would keep or a
+// dependent it would strand failed; then Cause names that child or
+// dependent and RootCause the item at the end of the chain of causes,
+// which broke a rule itself (a deployed leaf under ancestors that are not
+// empty). The message names both too, and never copies the cause's
+// message, so that it stays short however deep the chain.
 type Failure struct {
-	ID      string `json:"model_id"`
+	ID string `json:"model_id"`
+	// FQN and Kind say what the artifact is.
+	FQN     string `json:"fullyQualifiedName"`
+	Kind    Kind   `json:"kind"`
 	Code    string `json:"error_code"`
 	Message string `json:"error_message"`
+	// Cause is the ID of the child or dependent whose failure made this
+	// item fail; empty when the item broke a rule itself.
+	Cause string `json:"cause,omitempty"`
+	// RootCause and RootCode are the ID and the code of the item that broke
+	// a rule at the end of the chain of causes (Cause's own RootCause, or
+	// Cause itself); empty when the item broke a rule itself.
+	RootCause string `json:"rootCause,omitempty"`
+	RootCode  string `json:"rootCode,omitempty"`
+}
+
+// Item is one artifact a Result reports, as it was when the delete
+// planned it: its ID, fully qualified name and kind.
+type Item struct {
+	ID   string `json:"id"`
+	FQN  string `json:"fullyQualifiedName"`
+	Kind Kind   `json:"kind"`
 }
 
 // Err returns the failure as an *Error, for errors.Is.
@@ -206,9 +241,12 @@ func (f Failure) Err() error { return &Error{Code: f.Code, ID: f.ID, Message: f.
 
 func (r Result) clone() Result {
 	r.Deleted = slices.Clone(r.Deleted)
+	r.DeletedItems = slices.Clone(r.DeletedItems)
 	r.Failed = slices.Clone(r.Failed)
 	r.Skipped = slices.Clone(r.Skipped)
+	r.SkippedItems = slices.Clone(r.SkippedItems)
 	r.Detached = slices.Clone(r.Detached)
+	r.DetachedItems = slices.Clone(r.DetachedItems)
 	return r
 }
 

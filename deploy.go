@@ -8,7 +8,9 @@ import (
 // Deploy records that the artifact serves on the named endpoint. A deployed
 // artifact cannot be deleted (ErrDeployed, ModelArts' ModelArts.3009 and
 // Lookout for Vision's ConflictException) until it is undeployed from every
-// endpoint. Deploying to an endpoint it is already on changes nothing.
+// endpoint. Deploying to an endpoint it is already on changes nothing. An
+// endpoint name is an identifier (see the input limits: no control or
+// format characters, NFC).
 func (r *Registry) Deploy(ctx context.Context, id, endpoint string) error {
 	return r.deployment(ctx, id, endpoint, true)
 }

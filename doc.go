@@ -25,6 +25,16 @@
 // qualified name is namespace.name.version (namespace.name when unversioned),
 // a part containing '.' wrapped in double quotes as OpenMetadata does:
 // svc."churn.v2".3. BuildFQN and ParseFQN convert exactly, both ways.
+// Names are compared byte for byte, so every part must be in Unicode
+// normalization form NFC and hold no control or format character (Unicode
+// categories Cc and Cf: no bidirectional override, zero-width space or byte
+// order mark): two names that look the same are one name, and no name can
+// pass for another. A part that breaks this is ErrInvalid, at registration
+// and at lookup (GetByFQN, GetVersion, List), naming the code point and its
+// byte position and, for a part not in NFC, the composed form to use. Tags,
+// owners, label keys, endpoints and the principal follow the same rule;
+// free text (display name, description, algorithm, label values, reasons)
+// and storage URIs do not.
 //
 // Every read takes an optional Include, with OpenMetadata's meaning:
 // IncludeNonDeleted (the default: a soft-deleted artifact is not found),
@@ -44,10 +54,20 @@
 //
 // # Deleting
 //
-//	res, err := reg.Delete(ctx, id, registry.DeleteOptions{})             // soft
-//	res, err = reg.Delete(ctx, id, registry.DeleteOptions{Hard: true})    // for good
+//	res, err := reg.Delete(ctx, id)                                    // soft
+//	res, err = reg.Delete(ctx, id, registry.DeleteOptions{Hard: true}) // for good
 //	res, err = reg.DeleteByFQN(ctx, "mlflow_svc.churn.3", registry.DeleteOptions{
-//		Cascade: true, Recursive: true, Hard: true, Lineage: registry.Detach})
+//		Cascade: true, Recursive: true, Hard: true, Lineage: registry.LineageDetach})
+//	res, err = reg.DeleteAllVersions(ctx, "mlflow_svc", "fraud", registry.DeleteOptions{Hard: true})
+//
+// Every call takes its options the same way: last, as a variadic list of
+// that call's option type (DeleteOption, RestoreOption, PurgeOption,
+// ReadOption), which its options struct (or, for reads, an Include)
+// implements. Options apply in order, each setting the fields it gives a
+// non-zero value; a wrong type does not compile. No option is silently
+// ignored: one that cannot apply to the call it is given to (a CascadeLimit
+// without Cascade, a lineage policy other than LineageRestrict on a plain
+// soft delete) is ErrInvalid naming it.
 //
 // The rules:
 //
@@ -64,7 +84,10 @@
 //     requests on it are kept for their whole lifetime (see Retries).
 //   - Children. An artifact with live children is ErrNotEmpty ("model is not
 //     empty") unless Recursive, which takes the subtree in the same mode,
-//     children before parents.
+//     children before parents. Only the children the call leaves behind
+//     count: a live child that the same call takes anyway (as a version of
+//     the cascade, or a dependent under the Cascade lineage policy) is
+//     deleted before its parent, and fails it only if it fails.
 //   - Cascade takes the target and the other versions of the same namespace
 //     and name, at most CascadeLimit (default 20, as ModelArts) in all: the
 //     target first, then the others newest first (natural version order, so
@@ -72,16 +95,23 @@
 //     the one before it and deleting newest first never strands a dependent.
 //     The rest are Skipped, with SkipReason; a soft cascade takes live
 //     versions only, a hard one soft-deleted versions too.
+//     DeleteAllVersions is the cascade whose target is the newest version
+//     the delete can take, for when no version is in hand.
 //   - Deployed. An artifact deployed to an endpoint is not deleted
 //     (ErrDeployed, code DEPLOYED: ModelArts.3009, Lookout's 409).
 //   - Lineage, for hard and cascade deletes only: live downstream artifacts
-//     outside the set refuse the item under Restrict (the default,
-//     HAS_DEPENDENTS naming them); Detach deletes anyway and, for a hard
-//     delete, drops the edges and lists the lost upstream in each dependent's
-//     DeletedUpstreams; Cascade adds the dependents to the set, transitively,
-//     under the same checks. A plain soft delete keeps edges and leaves
-//     dependents alone.
-//   - Consistency. An item whose descendant, or (under Restrict and Cascade)
+//     outside the set refuse the item under LineageRestrict (the default,
+//     HAS_DEPENDENTS naming them); LineageDetach deletes anyway and, for a
+//     hard delete, drops the edges and lists the lost upstream in each
+//     dependent's DeletedUpstreams; LineageCascade adds the dependents to the
+//     set, transitively, under the same checks. A plain soft delete keeps
+//     edges and leaves dependents alone, so it takes LineageRestrict only
+//     (the others are ErrInvalid rather than ignored). The policies carry
+//     the Lineage prefix so that a call with DeleteOptions.Cascade (versions)
+//     reads unambiguously; Restrict, Detach and Cascade remain as deprecated
+//     names.
+//   - Consistency. An item whose descendant, or (under LineageRestrict and
+//     LineageCascade)
 //     whose live dependent in the set, fails, fails too: no live child is
 //     left under a deleted parent and no live artifact depends on a hard
 //     deleted one without being told.
@@ -100,18 +130,25 @@
 // When several rules refuse one item, the first of these wins:
 // authorization, live children, deployment, purge protection, lineage
 // dependents; an item that breaks none but whose child or dependent fails
-// reports NOT_EMPTY or HAS_DEPENDENTS, naming the cause.
+// reports NOT_EMPTY or HAS_DEPENDENTS, naming that cause and the root cause
+// at the end of the chain (Failure.Cause, RootCause, RootCode) without
+// copying their messages, so that a report stays linear in its items.
 //
 // A delete that targets one artifact returns that artifact's failure as the
-// error. A multi-item delete (Recursive, Cascade, or a hard delete under the
-// Cascade lineage policy) commits what it can and reports each item, as
+// error. A multi-item delete (Recursive, Cascade, DeleteAllVersions, or a
+// hard delete under LineageCascade) commits what it can and reports each item, as
 // ModelArts does: Result.Deleted in the order applied, Result.Failed with a
-// code and a message, Result.Skipped. With Atomic, any failure is the error
-// (the cause: a deployed child's DEPLOYED rather than its parent's
-// NOT_EMPTY) and nothing changes. A call that fails this way still returns
-// its Result, with Failed filled and Deleted empty. DryRun computes exactly
-// the same Result and changes nothing. Deleted lists children before parents and, where the lineage
-// rules apply, dependents before what they depend on.
+// code and a message, Result.Skipped; DeletedItems, SkippedItems and
+// DetachedItems repeat the ID lists with each artifact's FQN and kind, as
+// Failure carries them, so that a caller can tell what a hard delete
+// removed. With Atomic, any failure is the error (the cause: a deployed
+// child's DEPLOYED rather than its parent's NOT_EMPTY) and nothing changes.
+// A call that fails this way still returns its Result, with Failed filled
+// and Deleted empty. DryRun computes exactly the same Result and changes
+// nothing; a ClientToken given with it is checked but neither stored nor
+// replayed, so that a preview may carry the key of the delete it previews.
+// Deleted lists children before parents and, where the lineage rules apply,
+// dependents before what they depend on.
 //
 // # Restoring and purging
 //
@@ -152,7 +189,12 @@
 // artifact references are queued for cleanup in the same transaction and
 // then handed to the Cleaner (WithCleaner) outside the lock; a failure or a
 // panic leaves the URI in PendingCleanups, with its attempts and last error,
-// for RetryCleanups. Nothing is orphaned and nothing is lost.
+// for RetryCleanups. Each URI is checked under the lock right before its
+// hand-off, so the cleaner never gets one an artifact references; one
+// referenced again while the cleaner works on it stays in PendingCleanups
+// with ReclaimedBy and a LastError that says to verify the object, is never
+// handed over while referenced, and is queued afresh once its last
+// reference goes. Nothing is orphaned and nothing is lost.
 //
 // Every committed change emits one event per artifact, in commit order, to
 // subscribers (Subscribe; a slow one loses events and is told so, it never

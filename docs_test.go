@@ -79,8 +79,8 @@ func docCommentBlocks(t *testing.T, path string) []docBlock {
 }
 
 // docPreludes set up what a documentation block uses without declaring it,
-// keyed by the block's first line. A new block needs an entry here, so
-// that no block goes unrun.
+// keyed by the block's first line without its comment. A new block needs an
+// entry here, so that no block goes unrun.
 var docPreludes = map[string]string{
 	// README: the short tour.
 	`reg, err := registry.New(`: `
@@ -89,15 +89,17 @@ var docPreludes = map[string]string{
 	`reg, err := registry.New()`: `
 	ctx := context.Background()`,
 	// doc.go: deleting.
-	`res, err := reg.Delete(ctx, id, registry.DeleteOptions{})             // soft`: `
+	`res, err := reg.Delete(ctx, id)`: `
 	ctx := registry.WithPrincipal(context.Background(), "admin")
 	reg, _ := registry.New()
 	m, err := reg.Register(ctx, registry.Artifact{Kind: registry.KindModel, Namespace: "mlflow_svc", Name: "customer_segmentation", Version: "3"})
 	check(err, "prelude")
 	id := m.ID
-	for _, v := range []string{"1", "2", "3"} {
-		_, err = reg.Register(ctx, registry.Artifact{Kind: registry.KindModel, Namespace: "mlflow_svc", Name: "churn", Version: v})
-		check(err, "prelude")
+	for _, name := range []string{"churn", "fraud"} {
+		for _, v := range []string{"1", "2", "3"} {
+			_, err = reg.Register(ctx, registry.Artifact{Kind: registry.KindModel, Namespace: "mlflow_svc", Name: name, Version: v})
+			check(err, "prelude")
+		}
 	}`,
 	// doc.go: restoring and purging.
 	`m, err = reg.Restore(ctx, id)`: `
@@ -153,11 +155,9 @@ func check(err error, what string) {
 		for strings.HasPrefix(b.code, "import ") || strings.HasPrefix(b.code, "\n") {
 			_, b.code, _ = strings.Cut(b.code, "\n")
 		}
-		first := strings.SplitN(b.code, "\n", 2)[0]
-		prelude, ok := docPreludes[strings.TrimRight(first, " ")]
-		if !ok {
-			prelude, ok = docPreludes[first]
-		}
+		first, _, _ := strings.Cut(strings.SplitN(b.code, "\n", 2)[0], "//")
+		first = strings.TrimSpace(first)
+		prelude, ok := docPreludes[first]
 		require.True(t, ok, "%s: no prelude for the block starting %q; add one to docPreludes", b.where, first)
 		body, err := checkedBlock(b)
 		require.NoError(t, err, "%s does not parse", b.where)

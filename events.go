@@ -114,6 +114,29 @@ func (r *Registry) Events(ctx context.Context, after uint64, limit int) ([]Event
 		limit = defaultPageSize
 	}
 	l := r.events
+	out := []Event{}
+	for len(out) < limit {
+		// Copy a window under the log's lock, and ask the authorizer (user
+		// code, which may call the registry) only after releasing it.
+		window, next, more := l.window(after, limit-len(out))
+		for _, e := range window {
+			if r.authorizeReads && r.authorizeEvent(ctx, &e) != nil {
+				continue
+			}
+			out = append(out, e)
+		}
+		if !more || !r.authorizeReads {
+			break
+		}
+		after = next
+	}
+	return out, nil
+}
+
+// window copies up to n events with Seq greater than after, oldest first
+// (from the oldest the ring still holds if after is older), and returns
+// the Seq of the last one copied and whether newer events remain.
+func (l *eventLog) window(after uint64, n int) (events []Event, last uint64, more bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	size := uint64(len(l.ring))
@@ -122,27 +145,26 @@ func (r *Registry) Events(ctx context.Context, after uint64, limit int) ([]Event
 		first = l.next - size
 	}
 	if after >= l.next-1 {
-		return []Event{}, nil // nothing newer (and after+1 may overflow)
+		return nil, after, false // nothing newer (and after+1 may overflow)
 	}
 	if after+1 > first {
 		first = after + 1
 	}
-	out := []Event{}
-	for seq := first; seq < l.next && len(out) < limit; seq++ {
-		e := l.ring[seq%size]
-		if r.authorizeReads && r.authorizeEvent(ctx, &e) != nil {
-			continue
-		}
-		out = append(out, e)
+	seq := first
+	for ; seq < l.next && len(events) < n; seq++ {
+		events = append(events, l.ring[seq%size])
 	}
-	return out, nil
+	return events, seq - 1, seq < l.next
 }
 
 // Subscription receives events in commit order on C. A subscriber that does
 // not keep up never slows the registry: events that do not fit its buffer
 // are dropped and counted, and a missed event saying how many is delivered
 // before the next event that fits. (C has one slot more than the buffer,
-// kept for that notice.)
+// kept for that notice.) The registry runs no subscriber code: it never
+// blocks on C, a subscriber that never reads only loses events, and Close
+// may be called at any time, from any goroutine, even while events are
+// being published; the subscriber may call the registry freely.
 type Subscription struct {
 	// C carries the events. It is closed by Close.
 	C      <-chan Event

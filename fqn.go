@@ -38,7 +38,9 @@ func writeFQNPart(b *strings.Builder, part string) {
 // BuildFQN returns for valid parts and gives those parts back. Anything else
 // is ErrInvalid, with the byte position of the fault in the message: an empty
 // part, a stray or unbalanced quote, a quoted part without a '.', fewer than
-// two or more than three parts, or a part that breaks the naming rules.
+// two or more than three parts, or a part that breaks the naming rules (a
+// control or format character, or text not in Unicode normalization form
+// NFC, for which the message gives the composed FQN to use).
 func ParseFQN(fqn string) (namespace, name, version string, err error) {
 	if fqn == "" {
 		return "", "", "", invalid("fqn", "FQN is empty")
@@ -79,6 +81,9 @@ func ParseFQN(fqn string) (namespace, name, version string, err error) {
 	fields := []string{"namespace", "name", "version"}
 	for k, part := range parts[:n] {
 		if pos, what := partFault(part, limits[k]); what != "" {
+			if hint := identHint(what, fqn); hint != "" { // the fault cannot be seen: escape the FQN
+				return "", "", "", invalid("fqn", "FQN %+q %s %s (at byte %d); %s", clip(fqn), fields[k], what, starts[k]+pos, hint)
+			}
 			return "", "", "", fqnError(fqn, starts[k]+pos, fields[k]+" "+what)
 		}
 	}
@@ -125,7 +130,8 @@ func fqnError(fqn string, pos int, what string) *Error {
 }
 
 // partFault finds the first byte of a part that breaks the naming rules
-// (UTF-8, control characters, length) and says what is wrong there.
+// (UTF-8, length, control characters, then the identifier rules: format
+// characters and NFC) and says what is wrong there.
 func partFault(part string, max int) (int, string) {
 	n := 0
 	for i, r := range part {
@@ -141,5 +147,5 @@ func partFault(part string, max int) (int, string) {
 			return i, fmt.Sprintf("contains control character %U", r)
 		}
 	}
-	return 0, ""
+	return identFault(part)
 }

@@ -80,7 +80,7 @@ func newSchema() *memdb.DBSchema {
 			}),
 		}},
 		// upstream+downstream: a prefix scan by upstream lists downstreams.
-		// The edges into an artifact are listed on its record (Upstreams),
+		// The edges into an artifact are listed on its record (upstreamSet),
 		// so that an edge costs one index entry, not two.
 		tableEdges: {Name: tableEdges, Indexes: map[string]*memdb.IndexSchema{
 			indexID: unique(indexID, func(o any) []byte {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,8 +35,10 @@ const MaxLineageDepth = 1000
 
 // Link records that downstream was made from upstream. Both must be live; an
 // edge that exists already is ErrAlreadyExists and an edge that would close
-// a cycle is ErrInvalid naming the cycle. The check walks only what is
-// reachable from downstream, never the whole registry.
+// a cycle is ErrInvalid naming the cycle: its length and its artifacts in
+// order, or for a cycle of more than five its first three and last two
+// around "…", so that the message stays short. The check walks only what
+// is reachable from downstream, never the whole registry.
 func (r *Registry) Link(ctx context.Context, upstream, downstream string) error {
 	up, down, err := checkEdgeIDs(upstream, downstream)
 	if err != nil {
@@ -154,8 +156,7 @@ func (s *lineageStore) AddEdge(up, down string, _ graph.Edge[string]) error {
 		return fmt.Errorf("registry: insert edge: %w", err)
 	}
 	c := copyRecord(d)
-	i, _ := slices.BinarySearch(d.Upstreams, e.Upstream)
-	c.Upstreams = slices.Insert(slices.Clip(slices.Clone(d.Upstreams)), i, e.Upstream)
+	c.setUpstreams(d.upstreams().With(e.Upstream))
 	if err := s.w.replace(d, c); err != nil {
 		return err
 	}
@@ -176,10 +177,7 @@ func (s *lineageStore) RemoveEdge(up, down string) error {
 	}
 	if d := row(s.w.Txn, down); d != nil {
 		c := copyRecord(d)
-		c.Upstreams = slices.DeleteFunc(slices.Clone(d.Upstreams), func(u string) bool { return u == up })
-		if len(c.Upstreams) == 0 {
-			c.Upstreams = nil
-		}
+		c.setUpstreams(d.upstreams().Without(up))
 		if err := s.w.replace(d, c); err != nil {
 			return err
 		}
@@ -278,19 +276,11 @@ func (s *lineageStore) explain(up, down string, err error) error {
 	case errors.Is(err, graph.ErrEdgeAlreadyExists):
 		return newError(CodeAlreadyExists, down, "lineage edge %s -> %s already exists", s.name(up), s.name(down))
 	case errors.Is(err, graph.ErrEdgeCreatesCycle):
-		// s.cycle runs from source back to target; print it forwards.
-		names := []string{s.name(up)}
-		for i := len(s.cycle) - 1; i >= 0; i-- {
-			name := s.name(s.cycle[i])
-			if s.hidden(s.cycle[i]) {
-				name = "(an artifact you may not read)"
-			}
-			names = append(names, name)
-		}
 		if len(s.cycle) == 1 {
 			return invalid("downstream", "linking %s to itself would create a cycle", s.name(up))
 		}
-		return invalid("downstream", "linking %s -> %s would create a cycle: %s", s.name(up), s.name(down), strings.Join(names, " -> "))
+		return invalid("downstream", "linking %s -> %s would create a cycle of %s artifacts: %s",
+			s.name(up), s.name(down), thousands(len(s.cycle)), s.cyclePath())
 	case errors.Is(err, graph.ErrEdgeNotFound):
 		return newError(CodeNotFound, down, "no lineage edge %s -> %s", s.name(up), s.name(down))
 	}
@@ -299,6 +289,54 @@ func (s *lineageStore) explain(up, down string, err error) error {
 		return e
 	}
 	return err
+}
+
+// cycleShown is how many artifacts of a cycle an error names at most: a
+// cycle longer than that is named by its first three and last two steps,
+// so that the message stays short however long the cycle is.
+const cycleShown = 5
+
+// cyclePath renders the cycle CreatesCycle found forwards, from the new
+// edge's source back to it: the whole path for a short cycle, else the
+// first three and the last two artifacts around "…". Only the artifacts
+// shown are looked up.
+func (s *lineageStore) cyclePath() string {
+	// s.cycle runs from source back to target; the path is source, then
+	// s.cycle backwards, which ends at source again.
+	n := len(s.cycle)
+	named := func(id string) string {
+		if s.hidden(id) {
+			return "(an artifact you may not read)"
+		}
+		return s.name(id)
+	}
+	step := func(i int) string { // i-th artifact of the path, 0 ≤ i ≤ n
+		if i == 0 {
+			return named(s.cycle[0])
+		}
+		return named(s.cycle[n-i])
+	}
+	var steps []string
+	if n <= cycleShown {
+		for i := 0; i <= n; i++ {
+			steps = append(steps, step(i))
+		}
+	} else {
+		steps = []string{step(0), step(1), step(2), "…", step(n - 1), step(n)}
+	}
+	return strings.Join(steps, " -> ")
+}
+
+// thousands renders n with a comma between groups of three digits.
+func thousands(n int) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // name names an artifact by FQN, or by ID when it does not exist or the
@@ -321,10 +359,11 @@ func downstreamIDs(txn *memdb.Txn, id string) ([]string, error) {
 	return edgeEnds(txn, indexID, id, func(e *Edge) string { return e.Downstream })
 }
 
-// inEdges lists the edges into a, in the order of its Upstreams.
+// inEdges lists the edges into a, in the order of its upstreams (sorted).
 func inEdges(txn *memdb.Txn, a *record) ([]*Edge, error) {
-	out := make([]*Edge, 0, len(a.Upstreams))
-	for _, u := range a.Upstreams {
+	ups := a.upstreams()
+	out := make([]*Edge, 0, ups.Len())
+	for u := range ups.All() {
 		o, err := txn.First(tableEdges, indexID, edgeKey(u, a.ID))
 		if err != nil {
 			return nil, fmt.Errorf("registry: edge %s -> %s: %w", u, a.ID, err)

@@ -6,7 +6,9 @@ import "time"
 type Option func(*Registry) error
 
 // WithClock makes the registry read time from c (timestamps, token expiry,
-// retention).
+// retention). c is read before any lock is taken, so it may call the
+// registry; a panic fails the call with an error and changes nothing (see
+// Clock).
 func WithClock(c Clock) Option {
 	return func(r *Registry) error {
 		if isNil(c) {
@@ -67,7 +69,9 @@ const (
 	MaxSubscriptionBuffer = 1 << 20
 )
 
-// WithAuthorizer makes the registry ask a before every change.
+// WithAuthorizer makes the registry ask a before every change. a runs under
+// the write lock: it may read the registry but not write to it (such a
+// write is refused with ErrInvalid), and a panic refuses (see Authorizer).
 func WithAuthorizer(a Authorizer) Option {
 	return func(r *Registry) error {
 		if isNil(a) {
@@ -91,7 +95,9 @@ func WithReadAuthorization() Option {
 	}
 }
 
-// WithCleaner hands the storage URIs of hard-deleted artifacts to c.
+// WithCleaner hands the storage URIs of hard-deleted artifacts to c. c runs
+// outside the lock and may call the registry; an error or a panic keeps the
+// URI pending (see Cleaner).
 func WithCleaner(c Cleaner) Option {
 	return func(r *Registry) error {
 		if isNil(c) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/registrytest"
@@ -43,11 +44,26 @@ func fuzzText(s string, max int, multiline bool) bool {
 	return true
 }
 
+// fuzzIdent is the documented rule for identifiers (names, tags, owners,
+// label keys): text with no format character (Unicode category Cf), in
+// Unicode normalization form NFC.
+func fuzzIdent(s string, max int) bool {
+	if !fuzzText(s, max, false) || !norm.NFC.IsNormalString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}
+
 // fuzzName is the rule for a namespace or name (and, up to 64 characters,
-// a version): 1–max characters of text without a double quote, which FQN
-// quoting reserves.
+// a version): 1–max characters of identifier without a double quote, which
+// FQN quoting reserves.
 func fuzzName(s string, max int) bool {
-	return s != "" && fuzzText(s, max, false) && !strings.Contains(s, `"`)
+	return s != "" && fuzzIdent(s, max) && !strings.Contains(s, `"`)
 }
 
 func fuzzVersion(s string) bool { return s == "" || fuzzName(s, registry.MaxVersionLength) }
@@ -116,20 +132,21 @@ func fuzzValidInput(a *registry.Artifact) bool {
 		(a.Parent == "" || fuzzUUID(a.Parent) && !strings.EqualFold(a.Parent, a.ID)) &&
 		fuzzText(a.DisplayName, registry.MaxNameLength, false) && fuzzText(a.Algorithm, registry.MaxNameLength, false) &&
 		len(a.Description) <= registry.MaxDescriptionLength && fuzzText(a.Description, registry.MaxDescriptionLength, true)
-	list := func(l []string, max int) bool {
+	list := func(l []string, max int, ident bool) bool {
 		if len(l) > registry.MaxListEntries {
 			return false
 		}
 		for _, s := range l {
-			if s == "" || !fuzzText(s, max, false) {
+			if s == "" || !fuzzText(s, max, false) || ident && !fuzzIdent(s, max) {
 				return false
 			}
 		}
 		return true
 	}
-	ok = ok && list(a.Tags, registry.MaxNameLength) && list(a.Owners, registry.MaxNameLength) && list(a.StorageURIs, registry.MaxURILength)
+	ok = ok && list(a.Tags, registry.MaxNameLength, true) && list(a.Owners, registry.MaxNameLength, true) &&
+		list(a.StorageURIs, registry.MaxURILength, false)
 	for k, v := range a.Labels {
-		ok = ok && k != "" && fuzzText(k, registry.MaxNameLength, false) && fuzzText(v, registry.MaxLabelValueLength, false)
+		ok = ok && k != "" && fuzzIdent(k, registry.MaxNameLength) && fuzzText(v, registry.MaxLabelValueLength, false)
 	}
 	for i, s := range a.StorageURIs {
 		u, err := url.Parse(s)

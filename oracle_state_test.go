@@ -486,8 +486,8 @@ func (m *modelState) resolve(id, fqn string, ns, name, version string) *registry
 // returned (IDs are random; the model checks how they are used).
 func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	d := o.del
-	if d.CascadeLimit < 0 || d.Lineage < registry.Restrict || d.Lineage > registry.Cascade || !modelValidToken(d.ClientToken) ||
-		(d.CascadeLimit != 0 && !d.Cascade) || (d.Lineage != registry.Restrict && !d.Hard && !d.Cascade) {
+	if d.CascadeLimit < 0 || d.Lineage < registry.LineageRestrict || d.Lineage > registry.LineageCascade || !modelValidToken(d.ClientToken) ||
+		(d.CascadeLimit != 0 && !d.Cascade) || (d.Lineage != registry.LineageRestrict && !d.Hard && !d.Cascade) {
 		return modelOutcome{code: registry.CodeInvalid}
 	}
 	limit := d.CascadeLimit
@@ -522,7 +522,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	}
 	p := m.plan(d, o.principal)
 	p.build([]*registry.Artifact{a}, limit)
-	multi := d.Recursive || d.Cascade || (d.Hard && d.Lineage == registry.Cascade)
+	multi := d.Recursive || d.Cascade || (d.Hard && d.Lineage == registry.LineageCascade)
 	if code := p.failure(multi); code != "" && (d.Atomic || !multi) {
 		return modelOutcome{code: code}
 	}
@@ -602,7 +602,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 // of the soft-deleted artifacts deleted at or before now-age, oldest first,
 // skipping those whose parent is purged with them.
 func (m *modelState) purge(o modelOp, op string) modelOutcome {
-	if o.age < 0 || o.purge.Lineage < registry.Restrict || o.purge.Lineage > registry.Cascade {
+	if o.age < 0 || o.purge.Lineage < registry.LineageRestrict || o.purge.Lineage > registry.LineageCascade {
 		return modelOutcome{code: registry.CodeInvalid}
 	}
 	reason := o.purge.Reason
@@ -672,7 +672,7 @@ type modelItem struct {
 	kids     []*modelItem
 	downs    []*modelItem // dependents in the plan
 	ups      []*modelItem // upstreams in the plan
-	liveKids int          // live children left out (not recursive)
+	liveKids []string     // live children left out (not recursive), until adopted
 	downIDs  []string     // every dependent, in the plan or not
 	fail     string
 	own      bool // failed a rule itself, not because a child or dependent did
@@ -708,7 +708,7 @@ func (p *modelPlan) build(roots []*registry.Artifact, limit int) {
 		for i := 0; i < len(p.items); i++ {
 			x := p.items[i]
 			x.downIDs = p.m.downstreams(x.a.ID)
-			if p.o.Lineage != registry.Cascade {
+			if p.o.Lineage != registry.LineageCascade {
 				continue
 			}
 			for _, d := range x.downIDs {
@@ -725,6 +725,23 @@ func (p *modelPlan) build(roots []*registry.Artifact, limit int) {
 				}
 			}
 		}
+	}
+	// A live child that joined the plan another way is not left behind: it
+	// becomes its parent's child in the plan.
+	for _, x := range p.items {
+		left := x.liveKids[:0]
+		for _, id := range x.liveKids {
+			y := p.byID[id]
+			if y == nil {
+				left = append(left, id)
+				continue
+			}
+			if y.parent == nil {
+				y.parent = x
+				x.kids = append(x.kids, y)
+			}
+		}
+		x.liveKids = left
 	}
 	for _, x := range p.items {
 		p.check(x)
@@ -767,7 +784,7 @@ func (p *modelPlan) root(a *registry.Artifact) {
 		for _, k := range p.m.children(cur.a.ID) {
 			switch {
 			case !k.Deleted && !p.o.Recursive:
-				cur.liveKids++
+				cur.liveKids = append(cur.liveKids, k.ID)
 				continue
 			case k.Deleted && !p.o.Hard:
 				continue
@@ -804,7 +821,7 @@ func (p *modelPlan) check(x *modelItem) {
 	switch {
 	case !p.m.allowed(p.principal, action, a):
 		x.fail = registry.CodeForbidden
-	case x.liveKids > 0:
+	case len(x.liveKids) > 0:
 		x.fail = registry.CodeNotEmpty
 	case len(a.Endpoints) > 0:
 		x.fail = registry.CodeDeployed
@@ -819,7 +836,7 @@ func (p *modelPlan) check(x *modelItem) {
 			dep := p.m.arts[d]
 			switch {
 			case p.byID[d] != nil:
-			case !dep.Deleted && p.o.Lineage != registry.Detach:
+			case !dep.Deleted && p.o.Lineage != registry.LineageDetach:
 				x.fail = registry.CodeHasDependents
 			case p.o.Hard && !p.m.allowed(p.principal, registry.ActionUpdate, dep):
 				x.fail = registry.CodeForbidden
@@ -853,7 +870,7 @@ func (p *modelPlan) propagate() {
 		// them if it is live; otherwise a hard delete marks it, if the
 		// principal may.
 		code := registry.CodeHasDependents
-		if x.a.Deleted || p.o.Lineage == registry.Detach {
+		if x.a.Deleted || p.o.Lineage == registry.LineageDetach {
 			if !p.o.Hard || p.m.allowed(p.principal, registry.ActionUpdate, x.a) {
 				continue
 			}

@@ -16,8 +16,8 @@ import (
 //  1. collect the set: the roots (the target, then the other versions a
 //     cascade takes), each root's containment subtree, and under the Cascade
 //     lineage policy every live dependent, transitively, with its subtree;
-//  2. check each item: authorization, live children left behind, deployment,
-//     purge protection, live dependents outside the set;
+//  2. check each item: authorization, live children the complete set leaves
+//     behind, deployment, purge protection, live dependents outside the set;
 //  3. propagate failures until nothing changes: a parent whose child stays
 //     fails, an upstream whose live dependent stays fails (Restrict, Cascade)
 //     or detaches it (Detach);
@@ -37,7 +37,8 @@ type item struct {
 	children []*item // items this one contains
 	downs    []*item // items made from this one (lineage rules only)
 	ups      []*item // items this one was made from (lineage rules only)
-	// liveKids counts live children left out of the plan (not recursive).
+	// liveKids are the live children expand left out (not recursive); adopt
+	// drops those that joined the plan another way.
 	liveKids []*record
 	// downRows are all artifacts made from a; outEdges and inEdges all its
 	// edges (hard deletes only).
@@ -47,8 +48,13 @@ type item struct {
 	fail     *Error
 	// own is true when the item failed a rule itself, false when it failed
 	// because a child or dependent did.
-	own   bool
-	visit uint8 // ordering state: 0 new, 1 on the path, 2 done
+	own bool
+	// cause is the child or dependent whose failure made this item fail,
+	// root the item at the end of that chain of causes, which broke a rule
+	// itself; both nil when own. A failure names them, never copies their
+	// messages, so that its size does not grow with the depth of the plan.
+	cause, root *item
+	visit       uint8 // ordering state: 0 new, 1 on the path, 2 done
 }
 
 type planner struct {
@@ -60,7 +66,7 @@ type planner struct {
 	byID        map[string]*item
 	roots       []*item
 	order       []*item
-	skipped     []string
+	skipped     []*record
 	skippedName string
 	// mayUpdate caches the authorizer's answer for marking a dependent.
 	mayUpdate map[string]error
@@ -96,6 +102,9 @@ func (p *planner) build(roots []*record) error {
 		p.linkLineage()
 	}
 	for _, x := range p.items {
+		p.adopt(x)
+	}
+	for _, x := range p.items {
 		p.check(x)
 		x.own = x.fail != nil
 	}
@@ -119,7 +128,7 @@ func (p *planner) addCascade(target *record) error {
 	room := p.o.limit() - 1
 	for i, a := range others {
 		if i >= room {
-			p.skipped = append(p.skipped, a.ID)
+			p.skipped = append(p.skipped, a)
 			p.skippedName = BuildFQN(target.Namespace, target.Name, "")
 			continue
 		}
@@ -133,11 +142,11 @@ func (p *planner) addCascade(target *record) error {
 // skips returns the versions the cascade limit left out that nothing else
 // brought into the plan: a version past the limit is still taken when it is
 // contained in another item or, under the Cascade policy, depends on one.
-func (p *planner) skips() []string {
-	var out []string
-	for _, id := range p.skipped {
-		if _, in := p.byID[id]; !in {
-			out = append(out, id)
+func (p *planner) skips() []*record {
+	var out []*record
+	for _, a := range p.skipped {
+		if _, in := p.byID[a.ID]; !in {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -229,6 +238,26 @@ func (p *planner) expand(x *item) error {
 		}
 	}
 	return nil
+}
+
+// adopt judges x on the live children the complete plan leaves behind: a
+// live child that joined the plan another way (a version of the cascade, a
+// dependent under the Cascade lineage policy) becomes x's child in the plan,
+// deleted before x and failing x if it fails, and is no longer left behind.
+func (p *planner) adopt(x *item) {
+	left := x.liveKids[:0]
+	for _, k := range x.liveKids {
+		y, in := p.byID[k.ID]
+		if !in {
+			left = append(left, k)
+			continue
+		}
+		if y.parent == nil {
+			y.parent = x
+			x.children = append(x.children, y)
+		}
+	}
+	x.liveKids = left
 }
 
 // tick checks for cancellation every few thousand items of a large plan.
@@ -394,9 +423,9 @@ func (p *planner) propagate() {
 		x := queue[0]
 		queue = queue[1:]
 		if par := x.parent; par != nil && par.fail == nil {
-			f := p.shown(x)
-			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains %s, which cannot be deleted (%s: %s)",
-				par.a.Kind, par.a.ID, par.a.FQN(), p.label(x.a), f.Code, f.Message)
+			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains an artifact that cannot be deleted: %s",
+				par.a.Kind, par.a.ID, par.a.FQN(), p.because(x))
+			par.cause, par.root = x, rootOf(x)
 			queue = append(queue, par)
 		}
 		if !p.lineage {
@@ -414,15 +443,45 @@ func (p *planner) propagate() {
 					u.fail = p.mayMark(x.a)
 				}
 			case p.o.Lineage != LineageDetach:
-				u.fail = hasDependents(u.a, []*record{x.a}, fmt.Sprintf(" (%s cannot be deleted: %s)", p.label(x.a), p.shown(x).Code), p.hidden)
+				u.fail = newError(CodeHasDependents, u.a.ID, "%s (%s) has a live dependent that cannot be deleted: %s",
+					u.a.ID, u.a.FQN(), p.because(x))
 			case p.o.Hard:
 				u.fail = p.mayMark(x.a)
 			}
 			if u.fail != nil {
+				u.cause, u.root = x, rootOf(x)
 				queue = append(queue, u)
 			}
 		}
 	}
+}
+
+// rootOf returns the item at the end of x's chain of causes: x itself
+// when x broke a rule itself.
+func rootOf(x *item) *item {
+	if x.root != nil {
+		return x.root
+	}
+	return x
+}
+
+// because names the failed item x for the failure it causes, in a size that
+// does not depend on the depth of the plan: x's ID, FQN and code, and the
+// ID, FQN and code of the root cause when that is another item. An item the
+// principal may not read is named by neither.
+func (p *planner) because(x *item) string {
+	s := p.describe(x)
+	if r := rootOf(x); r != x {
+		s += "; root cause: " + p.describe(r)
+	}
+	return s
+}
+
+func (p *planner) describe(x *item) string {
+	if p.hidden(x.a) {
+		return p.label(x.a) + ": " + p.shown(x).Code
+	}
+	return fmt.Sprintf("%s (%s): %s", x.a.ID, x.a.FQN(), x.fail.Code)
 }
 
 func notEmpty(a *record, kids []*record, hide func(*record) bool) *Error {
@@ -575,38 +634,60 @@ func (p *planner) failure(multi bool) *Error {
 // result reports the plan. applied says whether the items that did not fail
 // are (or, in a dry run, would be) deleted.
 func (p *planner) result(applied bool) Result {
-	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}}
+	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}, DeletedItems: []Item{}}
 	for _, x := range p.order {
 		switch {
 		case p.hidden(x.a):
 			// Counted in the messages of the items it holds back, never
 			// named.
 		case x.fail != nil:
-			res.Failed = append(res.Failed, Failure{ID: x.a.ID, Code: x.fail.Code, Message: x.fail.Message})
+			f := Failure{ID: x.a.ID, FQN: x.a.FQN(), Kind: x.a.Kind, Code: x.fail.Code, Message: x.fail.Message}
+			if x.cause != nil {
+				if !p.hidden(x.cause.a) {
+					f.Cause = x.cause.a.ID
+				}
+				f.RootCode = p.shown(x.root).Code
+				if !p.hidden(x.root.a) {
+					f.RootCause = x.root.a.ID
+				}
+			}
+			res.Failed = append(res.Failed, f)
 		case applied:
 			res.Deleted = append(res.Deleted, x.a.ID)
+			res.DeletedItems = append(res.DeletedItems, itemOf(x.a))
 		}
 	}
 	if skipped := p.unhidden(p.skips()); len(skipped) > 0 {
-		res.Skipped = skipped
+		res.Skipped, res.SkippedItems = idsAndItems(skipped)
 		res.SkipReason = fmt.Sprintf("cascade limit of %d reached: %d more version(s) of %s were not deleted; delete again to continue",
 			p.o.limit(), len(skipped), p.skippedName)
 	}
 	if applied && p.o.Hard {
-		res.Detached = p.unhidden(p.detached())
+		res.Detached, res.DetachedItems = idsAndItems(p.unhidden(p.detached()))
 	}
 	return res
 }
 
-// unhidden leaves out of ids the artifacts the principal may not read.
-func (p *planner) unhidden(ids []string) []string {
+// unhidden leaves out of rows the artifacts the principal may not read.
+func (p *planner) unhidden(rows []*record) []*record {
 	if !p.w.r.authorizeReads {
-		return ids
+		return rows
 	}
-	return slices.DeleteFunc(ids, func(id string) bool {
-		a := row(p.w.Txn, id)
-		return a != nil && p.hidden(a)
-	})
+	return slices.DeleteFunc(rows, p.hidden)
+}
+
+func itemOf(a *record) Item { return Item{ID: a.ID, FQN: a.FQN(), Kind: a.Kind} }
+
+// idsAndItems reports rows as a Result's parallel lists: IDs and items.
+func idsAndItems(rows []*record) ([]string, []Item) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids, items := make([]string, len(rows)), make([]Item, len(rows))
+	for i, a := range rows {
+		ids[i], items[i] = a.ID, itemOf(a)
+	}
+	return ids, items
 }
 
 // detached lists, in order, the artifacts that stay and lose an upstream to
@@ -632,9 +713,13 @@ func (p *planner) detachments() (ids []string, lost map[string][]string, rows ma
 	return ids, lost, rows
 }
 
-func (p *planner) detached() []string {
-	ids, _, _ := p.detachments()
-	return ids
+func (p *planner) detached() []*record {
+	ids, _, rows := p.detachments()
+	out := make([]*record, len(ids))
+	for i, id := range ids {
+		out[i] = rows[id]
+	}
+	return out
 }
 
 // apply makes the plan's changes: every item that did not fail is soft or
@@ -704,10 +789,7 @@ func (p *planner) applyHard() error {
 	for _, id := range ids {
 		c := w.touch(rows[id])
 		c.setExtra(c.endpoints(), append(slices.Clone(c.deletedUpstreams()), lost[id]...))
-		c.Upstreams = slices.DeleteFunc(slices.Clone(c.Upstreams), func(u string) bool { return slices.Contains(lost[id], u) })
-		if len(c.Upstreams) == 0 {
-			c.Upstreams = nil
-		}
+		c.setUpstreams(c.upstreams().Without(lost[id]...))
 		changes = append(changes, change{old: rows[id], new: c})
 		w.emit(EventUpdated, c)
 	}

@@ -9,7 +9,9 @@ const Anonymous = "anonymous"
 
 // WithPrincipal returns a context that carries the principal (a user or
 // service name) recorded as UpdatedBy and passed to the authorizer. A nil
-// ctx stands for context.Background().
+// ctx stands for context.Background(). The principal is an identifier (see
+// the input limits: no control or format characters, NFC); a call with one
+// that is not is ErrInvalid on the principal field.
 func WithPrincipal(ctx context.Context, principal string) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
@@ -36,7 +38,7 @@ func begin(ctx context.Context) (string, error) {
 		return "", err
 	}
 	p := PrincipalFrom(ctx)
-	if err := checkText("principal", p, MaxNameLength, false); err != nil {
+	if err := checkIdentifier("principal", p, MaxNameLength); err != nil {
 		return "", err
 	}
 	return p, nil

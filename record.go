@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	iradix "github.com/hashicorp/go-immutable-radix"
 )
 
 // record is the stored form of an artifact. It is never modified once
@@ -21,10 +23,12 @@ type record struct {
 	// allocation; the counts say where each list ends.
 	lists                 []string
 	nTags, nOwners, nURIs uint8 // at most MaxListEntries each
-	// Upstreams are the artifacts this one was made from, sorted: the
-	// lineage edges into it. Edges out of it are found through the edges
-	// table's index, so every edge is stored once.
-	Upstreams            []string
+	// upstreamList holds the artifacts this one was made from, sorted: the
+	// lineage edges into it, while they are few; a large set lives in ext.
+	// Read and replace them through upstreams and setUpstreams
+	// (upstreams.go). Edges out of it are found through the edges table's
+	// index, so every edge is stored once.
+	upstreamList         []string
 	Revision             int64
 	CreatedAt, UpdatedAt time.Time
 	UpdatedBy            string
@@ -35,6 +39,9 @@ type record struct {
 // extra holds the fields few artifacts have, out of line.
 type extra struct {
 	Endpoints, DeletedUpstreams []string
+	// upstreamTree holds the upstreams of an artifact that has too many
+	// for upstreamList (see upstreamSet).
+	upstreamTree *iradix.Tree
 }
 
 func (r *record) endpoints() []string {
@@ -51,14 +58,22 @@ func (r *record) deletedUpstreams() []string {
 	return r.ext.DeletedUpstreams
 }
 
-// setExtra replaces the out-of-line fields, dropping the block when both
-// are empty.
+// setExtra replaces the endpoints and the deleted upstreams, dropping the
+// out-of-line block when it would be empty.
 func (r *record) setExtra(endpoints, deletedUpstreams []string) {
-	if len(endpoints) == 0 && len(deletedUpstreams) == 0 {
-		r.ext = nil
-		return
+	var tree *iradix.Tree
+	if r.ext != nil {
+		tree = r.ext.upstreamTree
 	}
-	r.ext = &extra{Endpoints: endpoints, DeletedUpstreams: deletedUpstreams}
+	r.ext = newExtra(endpoints, deletedUpstreams, tree)
+}
+
+// newExtra returns an out-of-line block, nil when it would be empty.
+func newExtra(endpoints, deletedUpstreams []string, upstreamTree *iradix.Tree) *extra {
+	if len(endpoints) == 0 && len(deletedUpstreams) == 0 && upstreamTree == nil {
+		return nil
+	}
+	return &extra{Endpoints: endpoints, DeletedUpstreams: deletedUpstreams, upstreamTree: upstreamTree}
 }
 
 // deletion records the soft delete that took an artifact.

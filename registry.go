@@ -20,6 +20,11 @@ type Registry struct {
 	state atomic.Pointer[dbState]
 	// mu serializes writers so that events are published in commit order.
 	mu sync.Mutex
+	// authzG is the goroutine that runs the authorizer under mu, 0 when
+	// none does: a write from that goroutine is refused (see lock).
+	authzG atomic.Uint64
+	// last is the time the latest write under mu recorded (see stamp).
+	last time.Time
 
 	clock          Clock
 	authz          Authorizer
@@ -109,7 +114,7 @@ func (r *Registry) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	queued, err := r.reset(fresh, principal)
+	queued, err := r.reset(ctx, fresh, principal)
 	if err != nil {
 		return err
 	}
@@ -117,10 +122,17 @@ func (r *Registry) Reset(ctx context.Context) error {
 	return nil
 }
 
-func (r *Registry) reset(fresh *memdb.MemDB, principal string) ([]Cleanup, error) {
-	r.mu.Lock()
+func (r *Registry) reset(ctx context.Context, fresh *memdb.MemDB, principal string) ([]Cleanup, error) {
+	now, err := r.now() // before the lock: see write
+	if err != nil {
+		return nil, err
+	}
+	if err := r.lock(ctx); err != nil {
+		return nil, err
+	}
 	defer r.mu.Unlock()
-	now, op := r.clock.Now(), newID()
+	now = r.stamp(now)
+	op := newID()
 	txn := fresh.Txn(true)
 	defer txn.Abort()
 	queued, err := carryCleanups(r.snapshot(), txn, now, op)

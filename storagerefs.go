@@ -24,7 +24,9 @@ const uriBucketCount = 1 << 16
 // uriBucket is one row of the URI table: every reference to the URIs that
 // hash to the bucket, and those of its URIs that no artifact references any
 // more and whose objects wait for the cleaner. A URI is referenced or
-// pending, never both.
+// pending, never both, except for a reclaim warning: a URI referenced again
+// while the cleaner was working on it stays pending with ReclaimedBy set for
+// as long as it is referenced, and is never handed to the cleaner meanwhile.
 type uriBucket struct {
 	Bucket  uint16
 	Refs    []uriRef   // sorted by URI, then Owner
@@ -80,6 +82,12 @@ func owners(txn *memdb.Txn, uri string) []string {
 	if bk == nil {
 		return nil
 	}
+	return bucketOwners(bk, uri)
+}
+
+// bucketOwners lists the artifacts that reference uri, in ID order, from
+// uri's bucket.
+func bucketOwners(bk *uriBucket, uri string) []string {
 	i, _ := slices.BinarySearchFunc(bk.Refs, uriRef{URI: uri}, compareRefs)
 	var out []string
 	for ; i < len(bk.Refs) && bk.Refs[i].URI == uri; i++ {
@@ -96,7 +104,8 @@ func referenced(txn *memdb.Txn, uri string) bool { return len(owners(txn, uri)) 
 // any (see replaceAll). A URI whose last reference goes becomes pending in
 // the same row, and is handed to the cleaner once the transaction commits;
 // a pending URI that is referenced again is taken off (its object is owned
-// again, no longer an orphan).
+// again, no longer an orphan), unless it is a reclaim warning (ReclaimedBy),
+// which stays until its last reference goes and is then queued afresh.
 func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 	if len(add) == 0 && len(remove) == 0 {
 		return nil
@@ -167,7 +176,7 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 			return nil, fmt.Errorf("registry: %s references %s already", r.Owner, r.URI)
 		}
 		refs = slices.Insert(refs, j, r)
-		if k, queued := findPending(pending, r.URI); queued {
+		if k, queued := findPending(pending, r.URI); queued && pending[k].ReclaimedBy == "" {
 			pending = slices.Delete(pending, k, k+1) // owned again
 		}
 	}
@@ -176,11 +185,15 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 			continue // still referenced
 		}
 		k, queued := findPending(pending, uri)
-		if queued {
+		c := &Cleanup{URI: uri, ArtifactID: owner, Operation: w.op, QueuedAt: w.now}
+		switch {
+		case !queued:
+			pending = slices.Insert(pending, k, c)
+		case pending[k].ReclaimedBy != "":
+			pending[k] = c // a reclaim warning whose last reference went: an orphan again
+		default:
 			continue
 		}
-		c := &Cleanup{URI: uri, ArtifactID: owner, Operation: w.op, QueuedAt: w.now}
-		pending = slices.Insert(pending, k, c)
 		if w.cleaner {
 			w.cleanups = append(w.cleanups, *c) // to hand to the cleaner after the commit
 		}

@@ -26,6 +26,11 @@ type writeTxn struct {
 	cleanups  []Cleanup // URIs queued by this transaction, if cleaner
 	cleaner   bool      // a cleaner will be handed the URIs queued
 	tokens    int       // tokens stored once this transaction commits
+
+	// Set when the authorizer is first asked: ctx as handed to it, and the
+	// writer's goroutine (see Registry.lock).
+	authzCtx  context.Context
+	goroutine uint64
 }
 
 // write runs fn in one write transaction and commits it when fn returns nil;
@@ -36,22 +41,32 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
+	// The clock is user code: read it before taking any lock, so that a
+	// clock that panics or calls the registry leaves nothing held.
+	now, err := r.now()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.lock(ctx); err != nil {
+		return nil, err
+	}
 	defer r.mu.Unlock()
+	now = r.stamp(now)
 	st := r.state.Load()
 	db := st.db
+	txn := db.Txn(true)
+	defer txn.Abort() // no-op after Commit; taken before anything may panic
 	w := &writeTxn{
-		Txn:       db.Txn(true),
+		Txn:       txn,
 		cleaner:   r.cleaner != nil,
 		tokens:    st.tokens,
 		r:         r,
 		ctx:       ctx,
-		now:       r.clock.Now(),
+		now:       now,
 		principal: principal,
 		op:        newID(),
 		reason:    reason,
 	}
-	defer w.Abort() // no-op after Commit
 	if err := fn(w); err != nil {
 		if err == errRollback {
 			return nil, nil

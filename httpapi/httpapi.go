@@ -31,7 +31,10 @@ import (
 	"time"
 
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/httpapi/artifacts"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
+	"github.com/modelreg/registry/httpapi/lookout"
+	"github.com/modelreg/registry/httpapi/modelarts"
 	"github.com/modelreg/registry/httpapi/openmetadata"
 )
 
@@ -218,10 +221,31 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/api/v1/mlmodels", om)
-	mux.Handle("/api/v1/mlmodels/", om)
-	mux.Handle("/api/v1/services/mlmodelServices", om)
-	mux.Handle("/api/v1/services/mlmodelServices/", om)
+	for _, p := range openmetadata.Patterns {
+		mux.Handle(p, om)
+	}
+	ma, err := modelarts.New(modelarts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range modelarts.Patterns {
+		mux.Handle(p, ma)
+	}
+	ar, err := artifacts.New(artifacts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range artifacts.Patterns {
+		mux.Handle(p, ar)
+	}
+	lv, err := lookout.New(lookout.Options{Registry: cfg.Registry, Keys: cfg.Credentials.AWSKey,
+		Region: cfg.AWSRegion, Account: cfg.AWSAccount, Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(lookout.Prefix+"/", lv)
 	return httpx.RequestID(mux), nil
 }
 

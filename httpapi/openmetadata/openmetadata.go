@@ -19,6 +19,10 @@ const (
 	servicesPath = "/api/v1/services/mlmodelServices"
 )
 
+// Patterns are the net/http patterns this dialect serves, without methods,
+// for mounting it in a larger mux.
+var Patterns = []string{modelsPath, modelsPath + "/", servicesPath, servicesPath + "/"}
+
 // ChangeHeader is OpenMetadata's response header naming what a PUT, DELETE
 // or restore did: entityCreated, entityUpdated, entityNoChange,
 // entitySoftDeleted, entityDeleted or entityRestored.
@@ -84,7 +88,7 @@ func New(o Options) (http.Handler, error) {
 	for pattern, fn := range routes {
 		h.mux.Handle(pattern, h.authenticated(fn))
 	}
-	for _, p := range []string{modelsPath, modelsPath + "/", servicesPath, servicesPath + "/"} {
+	for _, p := range Patterns {
 		h.mux.HandleFunc(p, h.unrouted)
 	}
 	served := httpx.Serve(o.Logger, "openmetadata", writeError, h.mux)
