@@ -37,6 +37,7 @@ import (
 	"github.com/modelreg/registry/httpapi/internal/httpx"
 	"github.com/modelreg/registry/httpapi/lookout"
 	"github.com/modelreg/registry/httpapi/modelarts"
+	"github.com/modelreg/registry/httpapi/openmetadata"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -222,6 +223,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	// Dialects are mounted here.
+	om, err := openmetadata.New(openmetadata.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range openmetadata.Patterns {
+		mux.Handle(p, om)
+	}
 	ma, err := modelarts.New(modelarts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
 		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
 	if err != nil {
