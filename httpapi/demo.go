@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -73,11 +72,7 @@ func DemoCredentials() *Credentials {
 type Demo struct {
 	// OpenMetadata: the service mlflow_svc and its model
 	// customer_segmentation (seed 000's FQN mlflow_svc.customer_segmentation).
-	// OpenMetadataMounted is false when the handler serves no OpenMetadata
-	// dialect; the IDs are then empty.
-	OpenMetadataMounted bool
-	OMServiceID         string
-	OMModelID           string
+	OMServiceID, OMModelID string
 	// ModelArts (seeds 001 and 002): DemoModelArtsModel in versions 1.1.1,
 	// 1.1.2 and 1.1.3 in project DemoModelArtsProject; the last version is
 	// deployed by ModelArtsServiceID, so a cascade delete of the first
@@ -96,30 +91,21 @@ type Demo struct {
 // SeedDemo seeds the registry that h serves (h from NewHandler with
 // DemoCredentials and the default AWS region) with the demo of Demo, through each dialect's own
 // requests sent to h in process, as DemoAdmin; lineage, which no dialect
-// links, is made on reg. It fails if any request does; an OpenMetadata
-// dialect that h does not serve is skipped (Demo.OpenMetadataMounted).
+// links, is made on reg. It fails if any request does.
 func SeedDemo(ctx context.Context, h http.Handler, reg *registry.Registry) (*Demo, error) {
 	s := &seeder{ctx: ctx, h: h}
 	d := &Demo{}
 
 	// Seed 000: OpenMetadata.
-	status, body, err := s.send(http.MethodPost, "/api/v1/services/mlmodelServices", "Authorization", "Bearer "+DemoAdminToken,
-		`{"name":"`+DemoOMService+`","serviceType":"Mlflow"}`)
-	switch {
-	case err != nil:
-		return nil, err
-	case status == http.StatusNotFound && !body.json:
-		// No dialect answered: OpenMetadata is not mounted.
-	default:
-		if d.OMServiceID, err = body.field(status, http.StatusCreated, "id"); err != nil {
-			return nil, fmt.Errorf("openmetadata: create service: %w", err)
-		}
-		d.OpenMetadataMounted = true
-		if d.OMModelID, err = s.expect(http.MethodPost, "/api/v1/mlmodels", "Authorization", "Bearer "+DemoAdminToken,
-			`{"name":"`+DemoOMModel+`","displayName":"Customer Segmentation Model","service":"`+DemoOMService+`","algorithm":"KMeans"}`,
-			http.StatusCreated, "id"); err != nil {
-			return nil, fmt.Errorf("openmetadata: create model: %w", err)
-		}
+	var err error
+	if d.OMServiceID, err = s.expect(http.MethodPost, "/api/v1/services/mlmodelServices", "Authorization", "Bearer "+DemoAdminToken,
+		`{"name":"`+DemoOMService+`","serviceType":"Mlflow"}`, http.StatusCreated, "id"); err != nil {
+		return nil, fmt.Errorf("openmetadata: create service: %w", err)
+	}
+	if d.OMModelID, err = s.expect(http.MethodPost, "/api/v1/mlmodels", "Authorization", "Bearer "+DemoAdminToken,
+		`{"name":"`+DemoOMModel+`","displayName":"Customer Segmentation Model","service":"`+DemoOMService+`","algorithm":"KMeans"}`,
+		http.StatusCreated, "id"); err != nil {
+		return nil, fmt.Errorf("openmetadata: create model: %w", err)
 	}
 
 	// Seeds 001 and 002: ModelArts.
@@ -194,13 +180,9 @@ func (d *Demo) Requests(base string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("# Seed 000, OpenMetadata (Authorization: Bearer %s; %s may act in %s only):", DemoAdminToken, DemoMLflowToken, DemoOMService)
-	if d.OpenMetadataMounted {
-		p("curl -X DELETE '%s/api/v1/mlmodels/name/%s.%s' -H 'Authorization: Bearer %s'", base, DemoOMService, DemoOMModel, DemoAdminToken)
-		p("curl -X PUT '%s/api/v1/mlmodels/restore' -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"id\": \"%s\"}'", base, DemoAdminToken, d.OMModelID)
-		p("curl -X DELETE '%s/api/v1/mlmodels/%s?hardDelete=true' -H 'Authorization: Bearer %s'", base, d.OMModelID, DemoAdminToken)
-	} else {
-		p("#   (this server does not serve the OpenMetadata dialect)")
-	}
+	p("curl -X DELETE '%s/api/v1/mlmodels/name/%s.%s' -H 'Authorization: Bearer %s'", base, DemoOMService, DemoOMModel, DemoAdminToken)
+	p("curl -X PUT '%s/api/v1/mlmodels/restore' -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"id\": \"%s\"}'", base, DemoAdminToken, d.OMModelID)
+	p("curl -X DELETE '%s/api/v1/mlmodels/%s?hardDelete=true' -H 'Authorization: Bearer %s'", base, d.OMModelID, DemoAdminToken)
 	p("# Seeds 001 and 002, ModelArts (X-Auth-Token: %s, project_id %s):", DemoAdminToken, DemoModelArtsProject)
 	p("curl -X DELETE '%s/v1/%s/models/%s?cascade=true' -H 'X-Auth-Token: %s'", base, DemoModelArtsProject, d.ModelArtsModelIDs[0], DemoAdminToken)
 	p("# Seed 003, the artifact registry (no credential needed on the demo server):")
@@ -218,16 +200,12 @@ type seeder struct {
 	h   http.Handler
 }
 
-type answer struct {
-	raw  []byte
-	json bool
-}
+type answer struct{ raw []byte }
 
 func (s *seeder) do(r *http.Request) (int, answer) {
 	w := httptest.NewRecorder()
 	s.h.ServeHTTP(w, r)
-	mt, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type"))
-	return w.Code, answer{raw: w.Body.Bytes(), json: mt == "application/json"}
+	return w.Code, answer{raw: w.Body.Bytes()}
 }
 
 func (s *seeder) request(method, path, body string) (*http.Request, error) {

@@ -69,9 +69,11 @@ func TestNewServer(t *testing.T) {
 	assert.Equal(t, "us-east-1", s.AWS.Region)
 	assert.Equal(t, s.URL, s.AWS.Endpoint)
 
-	// The OpenMetadata token is the admin's bearer token (the dialect is
-	// mounted by httpapi.NewHandler once it lands).
-	assert.Equal(t, httpapi.DemoAdminToken, s.OpenMetadataToken)
+	st, body = call(t, s, "POST", "/api/v1/services/mlmodelServices", "Authorization", "Bearer "+s.OpenMetadataToken, `{"name":"svc","serviceType":"Mlflow"}`, false)
+	require.Equal(t, 201, st, body)
+	st, body = call(t, s, "POST", "/api/v1/mlmodels", "Authorization", "Bearer "+s.OpenMetadataToken, `{"name":"churn","service":"svc","algorithm":"KMeans"}`, false)
+	require.Equal(t, 201, st, body)
+	assert.Equal(t, "svc.churn", body["fullyQualifiedName"])
 	require.NoError(t, s.Fixture.Check())
 }
 
