@@ -3,19 +3,20 @@
 // registry of seed 003, AWS Lookout for Vision), so that their own clients
 // work against it unchanged. See package httpapi for the routes.
 //
-//	registryd [-addr 127.0.0.1:8585] [-credentials creds.json] [-demo] [-log-format text|json]
+//	registryd [-addr 127.0.0.1:8585] [-credentials creds.json | -demo] [-log-format text|json] [-shutdown-timeout 30s]
 //
-// Every flag may also be given as an environment variable: REGISTRYD_ADDR,
-// REGISTRYD_CREDENTIALS, REGISTRYD_DEMO, REGISTRYD_LOG_FORMAT. The
+// Every flag but -shutdown-timeout may also be given as an environment
+// variable (an empty one counts as unset; a flag beats its variable):
+// REGISTRYD_ADDR, REGISTRYD_CREDENTIALS, REGISTRYD_DEMO, REGISTRYD_LOG_FORMAT. The
 // credentials file maps tokens and AWS access keys to principals and their
-// namespaces (httpapi.Credentials). With -demo (and no credentials file)
-// the registry starts seeded by httpapi.SeedDemo, with the demo credentials
+// namespaces (httpapi.Credentials); one of it and -demo is required, not
+// both. With -demo the registry starts seeded by httpapi.SeedDemo, with the demo credentials
 // (httpapi.DemoCredentials), and artifact registry requests without
 // X-Authorization act as httpapi.DemoGuest, so that the seeds' example
-// requests work against it verbatim; the demo IDs, credentials and the
-// seeds' requests as curl lines are printed at start. The first log line
-// after start, "registryd listening", gives the address (useful with
-// -addr 127.0.0.1:0).
+// requests work against it verbatim (the guest is scoped to the artifact
+// registry's namespace, so DELETE /reset still needs the admin token); the demo IDs, credentials and the
+// seeds' requests as curl lines are printed at start. The log line
+// "registryd listening" gives the address (useful with -addr 127.0.0.1:0).
 //
 // It stops on SIGINT or SIGTERM: it stops accepting connections and exits
 // 0 once the requests in flight have finished (at most -shutdown-timeout,
