@@ -391,3 +391,35 @@ func TestRunRefuses(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.err, "%v", tc.args)
 	}
 }
+
+// TestRegistrydShutdownTimeout: a request that does not finish within
+// -shutdown-timeout does not hold the process: it exits 1.
+func TestRegistrydShutdownTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	d := startDaemon(t, "-demo", "-shutdown-timeout", "300ms")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, err := http.NewRequest("POST", d.base+"/artifact/dataset", pr)
+	require.NoError(t, err)
+	go func() {
+		if res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	_, err = pw.Write([]byte(`{"url":`)) // and never the rest
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-d.done:
+		var exit *exec.ExitError
+		require.True(t, errors.As(d.err, &exit), "want exit status 1, got %v", d.err)
+		assert.Equal(t, 1, exit.ExitCode())
+		assert.Less(t, time.Since(start), 10*time.Second)
+	case <-time.After(15 * time.Second):
+		t.Fatal("registryd did not exit after its shutdown timeout")
+	}
+}
