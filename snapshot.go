@@ -956,7 +956,7 @@ func readSnapshot(rd io.Reader) (*loaded, error) {
 		case section == 0 && t != recMeta:
 			return nil, s.fail(start, s.rec, name, "out of order: the first record must be the meta record")
 		case t < section || t == recMeta && section == recMeta:
-			return nil, s.fail(start, s.rec, name, "out of order: a %s record after the %s section", name, sectionName(section))
+			return nil, s.fail(start, s.rec, name, "out of order: a record of section %s after section %s", name, sectionName(section))
 		}
 		if t != section {
 			lastKey = lastKey[:0]
