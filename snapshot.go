@@ -74,6 +74,7 @@ const (
 	// one grows as its bytes arrive, so that a corrupt length cannot make
 	// the reader allocate gigabytes for a short input.
 	smallRecord = 1 << 20
+	loadBatch   = 4000
 )
 
 // Record types, in section order.
@@ -1158,10 +1159,15 @@ func (ld *loaded) build(s *snapReader, arts []*record, artPos []pos, edges []*Ed
 		return err
 	}
 	txn := db.Txn(true)
-	defer txn.Abort()
+	defer func() { txn.Abort() }()
+	rows := 0
 	insert := func(table string, o any) error {
 		if err := txn.Insert(table, o); err != nil {
 			return fmt.Errorf("registry: load snapshot: %s: %w", table, err)
+		}
+		if rows++; rows%loadBatch == 0 {
+			txn.Commit()
+			txn = db.Txn(true)
 		}
 		return nil
 	}
