@@ -239,7 +239,9 @@ func (r *Registry) ReadSnapshot(rd io.Reader) (SnapshotInfo, error) {
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
-	r.mu.Lock()
+	if err := r.lock(nil); err != nil { // refused from inside an authorizer, as every write is
+		return SnapshotInfo{}, err
+	}
 	defer r.mu.Unlock()
 	r.last = ld.last
 	r.events.restart(ld.info.NextEventSeq)

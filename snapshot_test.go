@@ -339,3 +339,24 @@ func TestReadSnapshotReplacesEverything(t *testing.T) {
 	_, err = f.Delete(f.Ctx, w.f.Code.ID, registry.DeleteOptions{ClientToken: "other-token"})
 	require.NoError(t, err, "the old registry's token is gone with its state: no mismatch")
 }
+
+// ReadSnapshot takes the writers' lock; from inside an authorizer, which
+// runs under it, it is refused rather than waiting for itself forever.
+func TestReadSnapshotFromAuthorizerIsRefused(t *testing.T) {
+	var reg *registry.Registry
+	var snap []byte
+	var inner error
+	authz := registry.AuthorizerFunc(func(ctx context.Context, principal string, action registry.Action, a registry.Artifact) error {
+		if snap != nil && inner == nil {
+			_, inner = reg.ReadSnapshot(bytes.NewReader(snap))
+		}
+		return nil
+	})
+	f := registrytest.New(t, registry.WithAuthorizer(authz))
+	reg = f.Registry
+	snap, _ = snapshotBytes(t, reg)
+	_, err := f.Delete(f.Ctx, f.Code.ID)
+	require.NoError(t, err)
+	assert.ErrorIs(t, inner, registry.ErrInvalid)
+	assert.Contains(t, inner.Error(), "inside an authorizer callback")
+}
