@@ -39,7 +39,10 @@ package registry
 // Records are encoded by hand with encoding/binary: the format is a fixed
 // sequence of fields, determinism (the same state always gives the same
 // bytes) comes from writing every table in key order, and no reflection is
-// involved on the path of a million artifacts.
+// involved on the path of a million artifacts. Measured on 100k artifact
+// records against CBOR (fxamacker/cbor v2.10.0, deterministic, structs as
+// arrays): 2.1 times faster to write, 1.75 times faster to read, 5% smaller
+// (BENCHMARKS.md, Snapshots).
 
 import (
 	"bufio"
