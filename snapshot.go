@@ -699,13 +699,15 @@ func (d *dec) time(what string) time.Time {
 }
 
 // list reads a list's length (see enc.list): -1 for nil. Each item takes at
-// least one byte, which bounds the length by what is left.
-func (d *dec) list(what string) int {
+// least minSize bytes, which bounds the length by what is left, so that a
+// corrupt length cannot make the reader allocate more than the payload
+// could fill.
+func (d *dec) list(what string, minSize int) int {
 	n := d.uvarint(what)
 	if n == 0 || d.err != "" {
 		return -1
 	}
-	if n-1 > uint64(len(d.b)) {
+	if n-1 > uint64(len(d.b)/minSize) {
 		d.short(what)
 		return -1
 	}
@@ -713,7 +715,7 @@ func (d *dec) list(what string) int {
 }
 
 func (d *dec) strs(what string) []string {
-	n := d.list(what)
+	n := d.list(what, 1)
 	if n < 0 {
 		return nil
 	}
@@ -725,7 +727,7 @@ func (d *dec) strs(what string) []string {
 }
 
 func (d *dec) ids(what string) []string {
-	n := d.list(what)
+	n := d.list(what, 1)
 	if n < 0 {
 		return nil
 	}
@@ -737,7 +739,7 @@ func (d *dec) ids(what string) []string {
 }
 
 func (d *dec) items(what string) []Item {
-	n := d.list(what)
+	n := d.list(what, 3)
 	if n < 0 {
 		return nil
 	}
@@ -811,7 +813,7 @@ func (d *dec) token() *tokenRow {
 	if d.bool("result") {
 		res := &Result{Operation: d.str("result operation"), Hard: d.bool("result hard"), DryRun: d.bool("result dryRun")}
 		res.Deleted, res.DeletedItems = d.ids("result deleted"), d.items("result deletedItems")
-		if n := d.list("result failed"); n >= 0 {
+		if n := d.list("result failed", 8); n >= 0 {
 			res.Failed = make([]Failure, n)
 			for i := range res.Failed {
 				res.Failed[i] = Failure{ID: d.id("failure id"), FQN: d.str("failure fqn"), Kind: Kind(d.str("failure kind")),
