@@ -183,7 +183,7 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 	slices.Sort(rep.Cleaned)
 	slices.SortFunc(rep.Failed, compareCleanups)
 	txn.Commit()
-	r.setDB(st.db, st.tokens)
+	r.setDB(st.db, st.tokens, 0)
 	return rep, nil
 }
 
