@@ -28,8 +28,8 @@ type tokenRow struct {
 	Restored *record // a restore's outcome
 	// RestoredAll is a RestoreOperation's outcome, parents first.
 	RestoredAll []*record
-	Created  time.Time
-	Expires  time.Time
+	Created     time.Time
+	Expires     time.Time
 }
 
 // call is what a request with a client token called.
