@@ -136,16 +136,10 @@ func New(o Options) (http.Handler, error) {
 }
 
 func (h *handler) routes() {
-	methods := map[string][]string{} // path → methods, for 405s
-	var paths []string
 	handle := func(method, path string, fn ctxFunc, public ...bool) {
-		if _, ok := methods[path]; !ok {
-			paths = append(paths, path)
-		}
-		methods[path] = append(methods[path], method)
 		pattern := method + " " + path
 		h.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			httpx.SetRoute(r.Context(), pattern)
+			httpx.SetRoute(r.Context(), path)
 			ctx := r.Context()
 			if len(public) == 0 {
 				principal, ok := h.authenticate(w, r)
@@ -187,25 +181,35 @@ func (h *handler) routes() {
 	handle("POST", "/v1/reset", h.reset)
 	handle("GET", "/v1/events", h.events)
 
-	// Every path answers a method it does not serve with a 405 problem
-	// naming those it does (ServeMux's own 405 is plain text).
-	for _, path := range paths {
-		allow := strings.Join(methods[path], ", ")
-		if slices.Contains(methods[path], "GET") {
-			allow += ", HEAD"
-		}
-		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			httpx.SetRoute(r.Context(), path)
-			w.Header().Set("Allow", allow)
-			writeProblem(w, r, &problem{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
-				Detail: fmt.Sprintf("%s does not serve %s; it serves %s", path, r.Method, allow)})
-		})
-	}
+	// A path served for other methods answers 405 naming them, in problem
+	// details (ServeMux's own 405 is plain text, and the catch-all below
+	// takes the request anyway, since it matches every method).
 	h.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE"} {
+			if _, pattern := h.mux.Handler(withMethod(r, m)); pattern != "/v1/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
 		httpx.SetRoute(r.Context(), "/v1/")
-		writeProblem(w, r, &problem{Status: http.StatusNotFound, Code: registry.CodeNotFound,
-			Detail: fmt.Sprintf("no endpoint %s; see /v1/openapi.yaml", r.URL.Path)})
+		if len(allow) == 0 {
+			writeProblem(w, r, &problem{Status: http.StatusNotFound, Code: registry.CodeNotFound,
+				Detail: fmt.Sprintf("no endpoint %s; see /v1/openapi.yaml", r.URL.Path)})
+			return
+		}
+		if _, pattern := h.mux.Handler(withMethod(r, allow[0])); pattern != "" {
+			httpx.SetRoute(r.Context(), pattern[strings.Index(pattern, " ")+1:])
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeProblem(w, r, &problem{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+			Detail: fmt.Sprintf("%s does not serve %s; it serves %s", r.URL.Path, r.Method, strings.Join(allow, ", "))})
 	})
+}
+
+func withMethod(r *http.Request, method string) *http.Request {
+	probe := r.Clone(r.Context())
+	probe.Method = method
+	return probe
 }
 
 func (h *handler) openapi(contentType string, doc []byte) ctxFunc {
