@@ -139,4 +139,3 @@ func TestMetricsScrape(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
