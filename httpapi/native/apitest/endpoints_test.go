@@ -124,7 +124,7 @@ func TestRegister(t *testing.T) {
 				assert.Equal(t, a, mustGet(t, e, a.ID))
 			}},
 		{name: "a child", method: "POST", path: "/v1/artifacts", status: 201, token: aliceToken,
-			body: `{"kind":"model","namespace":"mlflow_svc","name":"sub","parent":"{pkg}"}`,
+			body:  `{"kind":"model","namespace":"mlflow_svc","name":"sub","parent":"{pkg}"}`,
 			check: func(t *testing.T, e *env, r reply) { assert.Equal(t, e.f.Package.ID, r.artifact(t).Parent) }},
 		{name: "exists", method: "POST", path: "/v1/artifacts", status: 409, code: "ALREADY_EXISTS",
 			body: `{"kind":"code","namespace":"mlflow_svc","name":"train_script","version":"1"}`},
@@ -177,7 +177,9 @@ func TestGet(t *testing.T) {
 			assert.Equal(t, `"1"`, r.header.Get("ETag"))
 		}},
 		{name: "by ID in upper case", method: "GET", path: "/v1/artifacts/" + "{CODE}", status: 200,
-			prep: func(t *testing.T, e *env) map[string]string { return map[string]string{"CODE": strings.ToUpper(e.f.Code.ID)} }},
+			prep: func(t *testing.T, e *env) map[string]string {
+				return map[string]string{"CODE": strings.ToUpper(e.f.Code.ID)}
+			}},
 		{name: "soft deleted, default include", method: "GET", path: "/v1/artifacts/{code}", status: 404, code: "NOT_FOUND",
 			prep: func(t *testing.T, e *env) map[string]string { softDelete(t, e, e.f.Code.ID); return nil }},
 		{name: "soft deleted, include deleted", method: "GET", path: "/v1/artifacts/{code}?include=deleted", status: 200,
