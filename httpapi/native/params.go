@@ -1,13 +1,17 @@
 package native
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
@@ -159,6 +163,15 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return &httpx.BodyError{Status: http.StatusUnsupportedMediaType,
 			Message: fmt.Sprintf("send the body as application/json, not %q", clip(ct))}
 	}
+	// encoding/json replaces invalid UTF-8 with U+FFFD silently: refuse it.
+	var raw json.RawMessage
+	if err := httpx.DecodeJSON(w, r, h.MaxBodyBytes, &raw, false); err != nil {
+		return err
+	}
+	if !utf8.Valid(raw) {
+		return &httpx.BodyError{Status: http.StatusBadRequest, Message: "request body is not valid UTF-8"}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	return httpx.DecodeJSON(w, r, h.MaxBodyBytes, v, true)
 }
 
