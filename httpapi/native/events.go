@@ -91,6 +91,9 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request, ctx context.Con
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return // the headers of a stream, without the stream
+	}
 	s := &stream{w: w, rc: rc}
 	if err := s.comment("registry events"); err != nil {
 		return

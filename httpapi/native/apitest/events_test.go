@@ -294,3 +294,31 @@ func TestEventsFallingBehind(t *testing.T) {
 		})
 	}
 }
+
+// TestEventsOutliveWriteTimeout serves the stream from a server whose
+// write timeout is far shorter than the stream: the stream clears it and
+// keeps delivering.
+func TestEventsOutliveWriteTimeout(t *testing.T) {
+	f := registrytest.New(t)
+	h, err := native.New(native.Options{Registry: f.Registry, Heartbeat: 50 * time.Millisecond,
+		Authenticate: func(token string) (string, bool) { return "admin", token == adminToken }})
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := &http.Client{Transport: validating{t: t, next: http.DefaultTransport}}
+	_, ch := stream(t, c, srv.URL+"/v1/events?after="+strconv.FormatUint(nextSeq(f)-1, 10), adminToken)
+	time.Sleep(600 * time.Millisecond)
+	_, err = f.Register(f.Ctx, registry.Artifact{Kind: registry.KindCode, Namespace: "late", Name: "x"})
+	require.NoError(t, err)
+	m := next(t, ch)
+	assert.Equal(t, "created", m.event, "delivered three write timeouts later")
+}
+
+func TestEventsHead(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("HEAD", "/v1/events", adminToken, "")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "text/event-stream", r.header.Get("Content-Type"))
+}
