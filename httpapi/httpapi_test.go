@@ -19,7 +19,7 @@ import (
 
 const adminToken = "admin-token"
 
-func newServer(t *testing.T) (*registrytest.Fixture, *httptest.Server) {
+func newServer(t testing.TB) (*registrytest.Fixture, *httptest.Server) {
 	t.Helper()
 	creds, err := httpapi.NewCredentials(map[string]httpapi.Principal{
 		"admin": {Namespaces: []string{"*"}, Tokens: []string{adminToken}},
