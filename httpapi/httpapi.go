@@ -20,6 +20,7 @@
 // pending cleanups, native deletes by mode and outcome, events dropped).
 // Tracing is not built in: a handler can be wrapped with OpenTelemetry's
 // otelhttp from outside at no cost to servers that do not.
+//
 // Every credential maps to a principal through one table (Credentials), and
 // every action then goes through the registry's Authorizer, so that
 // namespaces, projects and tenants stay isolated. NewServer wraps the
