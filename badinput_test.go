@@ -460,6 +460,10 @@ func badCtxCalls() []badCtxCall {
 			_, err := f.RestoreByFQN(ctx, f.Deleted.FQN())
 			return err
 		}, nil},
+		{"RestoreOperation", true, func(f *badFixture, ctx context.Context) error {
+			_, err := f.RestoreOperation(ctx, f.Deleted.DeleteOperation, registry.RestoreOptions{ClientToken: "ctx-restore-op"})
+			return err
+		}, []string{"ctx-restore-op"}},
 		{"Purge", true, func(f *badFixture, ctx context.Context) error {
 			_, err := f.Purge(ctx, 0)
 			return err
@@ -548,6 +552,7 @@ func badIDCases() []badCase {
 			return err
 		})
 		add("Restore", "id", func(f *badFixture) error { _, err := f.Restore(f.Ctx, id); return err })
+		add("RestoreOperation", "operation", func(f *badFixture) error { _, err := f.RestoreOperation(f.Ctx, id); return err })
 		add("Link", "upstream", func(f *badFixture) error { return f.Link(f.Ctx, id, f.Rich.ID) })
 		add("Link", "downstream", func(f *badFixture) error { return f.Link(f.Ctx, f.Dataset.ID, id) })
 		add("Unlink", "upstream", func(f *badFixture) error { return f.Unlink(f.Ctx, id, f.Versions[1].ID) })

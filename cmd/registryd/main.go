@@ -1,7 +1,9 @@
 // Command registryd serves a registry over HTTP in the dialects of the four
 // systems it was designed from (OpenMetadata, Huawei ModelArts, the artifact
 // registry of seed 003, AWS Lookout for Vision), so that their own clients
-// work against it unchanged. See package httpapi for the routes.
+// work against it unchanged, and in its own native API under /v1 (package
+// httpapi/native; its OpenAPI document at /v1/openapi.yaml), with
+// Prometheus metrics at /metrics. See package httpapi for the routes.
 //
 //	registryd [-addr 127.0.0.1:8585] [-credentials creds.json | -demo] [-log-format text|json] [-shutdown-timeout 30s]
 //

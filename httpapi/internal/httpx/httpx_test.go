@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -124,4 +125,12 @@ func TestServeRecoversAndLogs(t *testing.T) {
 	assert.Equal(t, http.StatusTeapot, w.Code)
 	assert.Contains(t, logs.String(), `"status":418`, "one access line per request")
 	assert.Contains(t, logs.String(), `"dialect":"test"`)
+}
+
+func TestRouteRecordedForTheWrapper(t *testing.T) {
+	ctx, route := WithRoute(context.Background())
+	assert.Empty(t, route())
+	SetRoute(ctx, "/v1/artifacts/{id}")
+	assert.Equal(t, "/v1/artifacts/{id}", route())
+	SetRoute(context.Background(), "/nowhere") // without WithRoute: nothing, no panic
 }
