@@ -562,6 +562,10 @@ func (e enc) token(t *tokenRow) {
 	if t.Restored != nil {
 		e.artifact(t.Restored)
 	}
+	e.list(len(t.RestoredAll), t.RestoredAll == nil)
+	for _, a := range t.RestoredAll {
+		e.artifact(a)
+	}
 	e.time(t.Created)
 	e.time(t.Expires)
 }
@@ -828,6 +832,12 @@ func (d *dec) token() *tokenRow {
 	}
 	if d.bool("restored") {
 		t.Restored = d.artifact()
+	}
+	if n := d.list("restoredAll", 16); n >= 0 {
+		t.RestoredAll = make([]*record, n)
+		for i := range t.RestoredAll {
+			t.RestoredAll[i] = d.artifact()
+		}
 	}
 	t.Created, t.Expires = d.time("created"), d.time("expires")
 	return t

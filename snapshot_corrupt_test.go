@@ -136,7 +136,7 @@ func TestReadSnapshotRefusesCorruption(t *testing.T) {
 		return appendRecord(append([]byte(nil), snap[:trailer.start]...), 255, fn(p))
 	}
 	cases = append(cases,
-		tc{"wrong artifact count", trailerWith(func(p []byte) []byte { p[0]++; return p }), "count mismatch in the trailer: it counts 53 artifacts, the snapshot holds 52", int64(trailer.start)},
+		tc{"wrong artifact count", trailerWith(func(p []byte) []byte { p[0]++; return p }), "count mismatch in the trailer: it counts 55 artifacts, the snapshot holds 54", int64(trailer.start)},
 		tc{"wrong byte count", trailerWith(func(p []byte) []byte { p[len(p)-5]++; return p }), "count mismatch in the trailer", int64(trailer.start)},
 		tc{"wrong whole checksum", trailerWith(func(p []byte) []byte { p[len(p)-1]++; return p }), "whole-file checksum mismatch", int64(trailer.start)},
 	)

@@ -25,6 +25,9 @@ type richWorld struct {
 	hub      registry.Artifact // fan-in past 32 upstreams: the tree form
 	orphan   registry.Artifact // lost its upstream to a detached hard delete
 	restored registry.Artifact // restored with a client token
+	// restoredOp: an operation's artifacts, restored with a client token
+	restoredOp []registry.Artifact
+	op         string
 	deleted  registry.Artifact // hard deleted with a client token
 }
 
@@ -71,6 +74,21 @@ func newRichWorld(t *testing.T) *richWorld {
 	require.NoError(t, err)
 	tick()
 	w.restored, err = f.Restore(ctx, f.Code.ID, registry.RestoreOptions{ClientToken: "undo-code", Reason: "mistake"})
+	require.NoError(t, err)
+	tick()
+
+	// A cascade of versions soft deleted and restored as one operation,
+	// with a token.
+	vs := []registry.Artifact{
+		reg(registry.Artifact{Kind: registry.KindModel, Namespace: "snap", Name: "opv", Version: "1"}),
+		reg(registry.Artifact{Kind: registry.KindModel, Namespace: "snap", Name: "opv", Version: "2"}),
+	}
+	del, err := f.Delete(ctx, vs[1].ID, registry.DeleteOptions{Cascade: true})
+	require.NoError(t, err)
+	require.Len(t, del.Deleted, 2)
+	tick()
+	w.op = del.Operation
+	w.restoredOp, err = f.RestoreOperation(ctx, del.Operation, registry.RestoreOptions{ClientToken: "undo-op"})
 	require.NoError(t, err)
 	tick()
 
@@ -160,7 +178,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	lastSeq := lastEventSeq(t, f.Registry)
 	snap, info := snapshotBytes(t, f.Registry)
 	assert.Equal(t, registry.SnapshotInfo{Version: registry.SnapshotVersion, Artifacts: len(before.Artifacts), Edges: 43,
-		Tokens: 3, Cleanups: 2, Deleted: 4, Bytes: int64(len(snap)), NextEventSeq: lastSeq + 1, LastWrite: f.Clock.Now().Add(-time.Minute)}, info)
+		Tokens: 4, Cleanups: 2, Deleted: 4, Bytes: int64(len(snap)), NextEventSeq: lastSeq + 1, LastWrite: f.Clock.Now().Add(-time.Minute)}, info)
 
 	clock := registrytest.NewClock(f.Clock.Now())
 	loaded, err := registry.Load(bytes.NewReader(snap), registry.WithClock(clock))
@@ -185,6 +203,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		assert.Equal(t, w.restored, a)
 		_, err = loaded.Restore(ctx, f.Code.ID, registry.RestoreOptions{ClientToken: "undo-code", Reason: "other"})
 		assert.ErrorIs(t, err, registry.ErrIdempotencyMismatch)
+		all, err := loaded.RestoreOperation(ctx, w.op, registry.RestoreOptions{ClientToken: "undo-op"})
+		require.NoError(t, err, "a restore of an operation replays after a load")
+		assert.Equal(t, w.restoredOp, all)
 	})
 	t.Run("tokens expire as they would have", func(t *testing.T) {
 		clock.Advance(registry.DefaultTokenTTL)
