@@ -8,12 +8,17 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/go-immutable-radix v1.3.1
 	github.com/hashicorp/go-memdb v1.3.5
+	github.com/spf13/cobra v1.10.2
+	github.com/spf13/pflag v1.0.9
 	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5
+	golang.org/x/term v0.40.0
 	golang.org/x/text v0.34.0
 )
 
 require (
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/hashicorp/golang-lru v0.5.4 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
 )
