@@ -526,7 +526,7 @@ func lineageCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func deployCmd(a *app) *cobra.Command  { return deploymentCmd(a, true) }
+func deployCmd(a *app) *cobra.Command   { return deploymentCmd(a, true) }
 func undeployCmd(a *app) *cobra.Command { return deploymentCmd(a, false) }
 
 func deploymentCmd(a *app, deploy bool) *cobra.Command {
