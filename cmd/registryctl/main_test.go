@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,13 +83,22 @@ type world struct {
 	url string
 	f   *registrytest.Fixture
 	env []string // the binary's environment: no REGISTRYCTL_*, an empty config home
+	// storageDown makes the registry's cleaner fail.
+	storageDown *atomic.Bool
 }
 
 func newWorld(t *testing.T, wrap ...func(http.Handler) http.Handler) *world {
 	t.Helper()
-	s := registrytest.NewServer(t)
+	down := new(atomic.Bool)
+	cleaner := registry.CleanerFunc(func(context.Context, string) error {
+		if down.Load() {
+			return errors.New("storage unavailable")
+		}
+		return nil
+	})
+	s := registrytest.NewServer(t, registrytest.WithRegistryOptions(registry.WithCleaner(cleaner)))
 	f := s.Fixture
-	w := &world{t: t, url: s.URL, f: f}
+	w := &world{t: t, url: s.URL, f: f, storageDown: down}
 	res, err := s.Client().Get(s.URL + "/v1/openapi.yaml")
 	require.NoError(t, err)
 	res.Body.Close()

@@ -166,7 +166,12 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 
 // run runs registryctl with args and returns its exit code.
 func run(ctx context.Context, args []string, s streams) int {
-	a := &app{streams: s, isTerminal: isTerminal}
+	return runApp(ctx, &app{streams: s, isTerminal: isTerminal}, args)
+}
+
+// runApp runs registryctl as a, whose isTerminal tests may replace.
+func runApp(ctx context.Context, a *app, args []string) int {
+	s := a.streams
 	root := newRoot(a)
 	root.SetArgs(args)
 	root.SetIn(s.in)

@@ -25,17 +25,20 @@ type treeNode struct {
 // with what happened to it. Dependents that a hard delete detached follow.
 // The output depends on nothing but its arguments.
 func resultTree(w io.Writer, call string, res registry.Result, parents map[string]string) {
-	mode := "soft"
+	what := "a soft " + call
 	if res.Hard {
-		mode = "hard"
+		what = "a hard " + call
+	}
+	if call == "purge" {
+		what = "a purge" // always hard
 	}
 	switch {
 	case res.DryRun:
-		fmt.Fprintf(w, "Dry run of a %s %s, operation %s: nothing was changed.\n", mode, call, res.Operation)
+		fmt.Fprintf(w, "Dry run of %s, operation %s: nothing was changed.\n", what, res.Operation)
 	case res.Replayed:
-		fmt.Fprintf(w, "A %s %s, operation %s, replayed: the first call's result; nothing more was changed.\n", mode, call, res.Operation)
+		fmt.Fprintf(w, "%s, operation %s, replayed: the first call's result; nothing more was changed.\n", capital(what), res.Operation)
 	default:
-		fmt.Fprintf(w, "A %s %s, operation %s.\n", mode, call, res.Operation)
+		fmt.Fprintf(w, "%s, operation %s.\n", capital(what), res.Operation)
 	}
 
 	var nodes []*treeNode
@@ -139,5 +142,7 @@ func itemLabel(fqn, kind, id string) string {
 	}
 	return fmt.Sprintf("%s (%s %s)", first(fqn, "?"), first(kind, "?"), id)
 }
+
+func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
