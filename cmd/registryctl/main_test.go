@@ -31,10 +31,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // bin is the registryctl binary TestMain builds.
 var bin string
 
-// standIn, when set, serves /v1 for a server whose handler does not mount
-// the native API yet.
-var standIn func(*registry.Registry, *httpapi.Credentials) http.Handler
-
 func TestMain(m *testing.M) {
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "registryctl-test")
@@ -87,6 +83,9 @@ type world struct {
 	storageDown *atomic.Bool
 }
 
+// newWorld starts registrytest.NewServer (every dialect and the native API,
+// as registryd serves them) over the seeded registry; wrap, when given,
+// puts middleware in front of it (a slow server).
 func newWorld(t *testing.T, wrap ...func(http.Handler) http.Handler) *world {
 	t.Helper()
 	down := new(atomic.Bool)
@@ -99,25 +98,11 @@ func newWorld(t *testing.T, wrap ...func(http.Handler) http.Handler) *world {
 	s := registrytest.NewServer(t, registrytest.WithRegistryOptions(registry.WithCleaner(cleaner)))
 	f := s.Fixture
 	w := &world{t: t, url: s.URL, f: f, storageDown: down}
-	res, err := s.Client().Get(s.URL + "/v1/openapi.yaml")
-	require.NoError(t, err)
-	res.Body.Close()
-	var h http.Handler
-	if res.StatusCode == http.StatusNotFound {
-		if standIn == nil {
-			t.Skip("the native API (httpapi/native) is not mounted by httpapi.NewHandler yet")
-		}
-		h = standIn(f.Registry, s.Credentials)
-	}
 	if len(wrap) > 0 {
-		if h == nil {
-			h = proxyTo(s.URL)
-		}
+		h := proxyTo(s.URL)
 		for _, fn := range wrap {
 			h = fn(h)
 		}
-	}
-	if h != nil {
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		w.url = srv.URL
