@@ -252,3 +252,64 @@ func TestHelpDocumentsEveryCommand(t *testing.T) {
 	_, err := os.Stat(filepath.Join("testdata"))
 	assert.NoError(t, err)
 }
+
+func TestRestoreByOperation(t *testing.T) {
+	w := newWorld(t)
+	require.Equal(t, exitOK, w.run([]string{"undeploy", idDecoder, "endpoint-eu-1"}).code)
+	r := w.run([]string{"delete", idPackage, "--recursive", "-o", "json"})
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var res registry.Result
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+	require.Len(t, res.Deleted, 3)
+
+	r = w.run([]string{"restore", "--operation", res.Operation, "--reason", "too soon"})
+	require.Equal(t, exitOK, r.code, r.stderr)
+	golden(t, "restore_operation", r.stdout)
+	for _, id := range []string{idPackage, idEncoder, idDecoder} {
+		assert.False(t, w.f.MustGet(t, id).Deleted, id)
+	}
+	r = w.run([]string{"restore", "--operation", res.Operation, "--fqn", "mlflow_svc.ensemble.1"})
+	assert.Equal(t, exitInvalid, r.code, "one way to name what to restore")
+}
+
+func TestDeleteAllVersions(t *testing.T) {
+	w := newWorld(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"delete", "--all-versions", "--namespace", "mlflow_svc"}, exitInvalid},
+		{[]string{"delete", "--all-versions", "--namespace", "mlflow_svc", "--name", "churn", "--if-match", "1"}, exitInvalid},
+		{[]string{"delete", "--namespace", "mlflow_svc", "--name", "churn"}, exitInvalid},
+		{[]string{"delete", "--all-versions", "--namespace", "mlflow_svc", "--name", "nothing"}, exitNotFound},
+	} {
+		r := w.run(tc.args)
+		assert.Equal(t, tc.code, r.code, "%q: %s", tc.args, r.stderr)
+	}
+	// Restrict: churn.3 has a live dependent, so it fails and the others go.
+	r := w.run([]string{"delete", "--all-versions", "--namespace", "mlflow_svc", "--name", "churn", "--hard", "--dry-run"})
+	assert.Equal(t, exitPartial, r.code, r.stderr)
+	golden(t, "delete_all_versions_restrict", r.stdout)
+	r = w.run([]string{"delete", "--all-versions", "--namespace", "mlflow_svc", "--name", "churn", "--hard", "--lineage", "cascade"})
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	golden(t, "delete_all_versions_cascade", r.stdout)
+	_, err := w.f.Get(w.f.Ctx, idReport, registry.IncludeAll)
+	assert.ErrorIs(t, err, registry.ErrNotFound, "the dependent went with the versions")
+}
+
+func TestGetUnversionedAndEventsAsYAML(t *testing.T) {
+	w := newWorld(t)
+	r := w.run([]string{"register", "--kind", "code", "--namespace", "mlflow_svc", "--name", "train_script"})
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = w.run([]string{"get", "--namespace", "mlflow_svc", "--name", "train_script", "-o", "json"})
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"name": "train_script"`)
+	r = w.run([]string{"get", "--namespace", "mlflow_svc", "--name", "churn"})
+	assert.Equal(t, exitNotFound, r.code, "churn has versions only")
+
+	r = w.run([]string{"events", "--after", "1", "--limit", "2", "-o", "yaml"})
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Equal(t, 2, strings.Count(r.stdout, "---\n"))
+	assert.Contains(t, r.stdout, "seq: 2\n")
+	assert.NotContains(t, r.stdout, "seq: 1\n", "--after is exclusive")
+}
