@@ -161,7 +161,7 @@ document an event.`,
 				e.Status = res.StatusCode
 				return e
 			}
-			n := 0
+			n, last := 0, after
 			err = readSSE(res.Body, func(event, data string) error {
 				if event == "dropped" {
 					fmt.Fprintf(a.err, "registryctl: events were dropped from the audit log before this position: %s\n", data)
@@ -184,7 +184,7 @@ document an event.`,
 				default:
 					eventLine(a.out, e)
 				}
-				n++
+				n, last = n+1, max(last, e.Seq)
 				if limit > 0 && n >= limit {
 					return errLimit
 				}
@@ -193,7 +193,10 @@ document an event.`,
 			if errors.Is(err, errLimit) || ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if err == nil {
+				err = errors.New("the server ended the stream")
+			}
+			return &codeError{exitUnavailable, fmt.Errorf("%w after event %d; resume with --after %d", err, last, last)}
 		},
 	}
 	cmd.Flags().Uint64Var(&after, "after", 0, "the seq to resume after")

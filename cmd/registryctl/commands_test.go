@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -312,4 +313,37 @@ func TestGetUnversionedAndEventsAsYAML(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(r.stdout, "---\n"))
 	assert.Contains(t, r.stdout, "seq: 2\n")
 	assert.NotContains(t, r.stdout, "seq: 1\n", "--after is exclusive")
+}
+
+// TestEventsStreamEnd: when the server ends the stream, events says where
+// to resume and exits 7; a script can loop on it.
+func TestEventsStreamEnd(t *testing.T) {
+	cut := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/events" {
+				ctx, cancel := context.WithTimeout(r.Context(), 300*time.Millisecond)
+				defer cancel()
+				r = r.WithContext(ctx)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	w := newWorld(t, cut)
+	r := w.run([]string{"events", "--after", "3"})
+	assert.Equal(t, exitUnavailable, r.code, r.stderr)
+	n := strings.Count(r.stdout, "\n")
+	require.Positive(t, n)
+	assert.Contains(t, r.stderr, fmt.Sprintf("resume with --after %d", 3+n))
+}
+
+func TestCompletionIgnoresABrokenConfig(t *testing.T) {
+	w := newWorld(t)
+	bad := writeFile(t, t.TempDir(), "bad.yaml", "server: [\n")
+	r := w.run([]string{"check", "--config", bad})
+	assert.Equal(t, exitInvalid, r.code)
+	r = w.run([]string{"__complete", "--config", bad, "list", "--include", ""})
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "non-deleted\ndeleted\nall\n")
+	r = w.run([]string{"completion", "zsh", "--config", bad})
+	assert.Equal(t, exitOK, r.code, r.stderr)
 }

@@ -169,11 +169,14 @@ const maxTreeLookups = 1000
 // parents maps each item of res still readable (soft deleted, live, or
 // only planned) to its parent, by reading it (include=all), eight reads at a
 // time. An item the server no longer knows (hard deleted) or hides has
-// none.
+// none, so a hard delete that was carried out prints flat, in the order of
+// deletion.
 func (a *app) parents(ctx context.Context, res registry.Result) map[string]string {
 	var ids []string
-	for _, it := range res.DeletedItems {
-		ids = append(ids, it.ID)
+	if !res.Hard || res.DryRun { // what a hard delete took is gone
+		for _, it := range res.DeletedItems {
+			ids = append(ids, it.ID)
+		}
 	}
 	for _, f := range res.Failed {
 		if f.ID != "" {

@@ -103,8 +103,13 @@ func (a *app) resolve(cmd *cobra.Command) error {
 	default:
 		return invalidf("--output %q is not table, json or yaml", a.output)
 	}
-	if cmd.Name() == "completion" || (cmd.Parent() != nil && cmd.Parent().Name() == "completion") {
-		return nil
+	// Completion scripts, completion requests and help need no server: a
+	// broken config file must not break them.
+	for c := cmd; c != nil; c = c.Parent() {
+		switch c.Name() {
+		case "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd, "help":
+			return nil
+		}
 	}
 	file, err := a.readConfig(cmd.Flags().Changed("config"))
 	if err != nil {
