@@ -115,8 +115,14 @@ its fields. --batch registers every artifact of a file, all or none: either
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if batch != "" {
-				if file != "" {
-					return invalidf("--batch and --file exclude each other")
+				var others []string
+				cmd.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+					if f.Changed && f.Name != "batch" {
+						others = append(others, "--"+f.Name)
+					}
+				})
+				if len(others) > 0 {
+					return invalidf("--batch takes every field from its file; %s do not go with it", strings.Join(others, ", "))
 				}
 				var items []artifactInput
 				if err := a.readBatch(batch, &items); err != nil {
