@@ -48,7 +48,7 @@ func (m *metadataFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&m.algorithm, "algorithm", "", "Algorithm")
 	fs.StringSliceVar(&m.tags, "tag", nil, "Tags (repeat, or comma-separated)")
 	fs.StringSliceVar(&m.owners, "owner", nil, "Owners (repeat, or comma-separated)")
-	fs.StringSliceVar(&m.storage, "storage-uri", nil, "StorageURIs (repeat, or comma-separated)")
+	fs.StringArrayVar(&m.storage, "storage-uri", nil, "StorageURIs (repeat; a URI may hold a comma)")
 	fs.StringToStringVar(&m.labels, "label", nil, "Labels as key=value (repeat)")
 }
 
@@ -206,7 +206,6 @@ func (a *app) readBatch(path string, items *[]artifactInput) error {
 // --namespace/--name/--version.
 type target struct {
 	fqn, namespace, name, version string
-	byVersion                     bool // --namespace given
 }
 
 func (t *target) addFQN(fs *pflag.FlagSet) {

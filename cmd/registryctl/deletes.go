@@ -23,7 +23,7 @@ type deleteFlags struct {
 
 // lineageFlag adds --lineage.
 func lineageFlag(cmd *cobra.Command, v *string) {
-	cmd.Flags().StringVar(v, "lineage", "", "the policy for live dependents: restrict (default), detach or cascade")
+	cmd.Flags().StringVar(v, "lineage", "", "Lineage: the policy for live dependents of a hard or cascade delete: restrict (default), detach or cascade")
 	_ = cmd.RegisterFlagCompletionFunc("lineage", fixedCompletion("restrict", "detach", "cascade"))
 }
 
@@ -40,7 +40,7 @@ func deleteCmd(a *app) *cobra.Command {
 	var t target
 	var allVersions bool
 	cmd := &cobra.Command{
-		Use:   "delete [ID | --fqn FQN | --all-versions --namespace NS --name N] [options]",
+		Use:   "delete [ID | --fqn FQN | --all-versions --namespace NS --name N] [flags]",
 		Short: "Delete artifacts (Delete, DeleteByFQN, DeleteAllVersions)",
 		Long: `Delete an artifact by ID or FQN, or every version of a name (--all-versions,
 which implies --cascade). Without options the delete is soft and restorable.
