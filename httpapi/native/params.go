@@ -82,7 +82,9 @@ func (p params) integer(name string, lo, hi int64) (int64, error) {
 func (p params) include() (registry.Include, error) {
 	switch v := registry.Include(p.str("include")); v {
 	case "":
-		return registry.IncludeNonDeleted, nil
+		if !p.has("include") {
+			return registry.IncludeNonDeleted, nil
+		}
 	case registry.IncludeNonDeleted, registry.IncludeDeleted, registry.IncludeAll:
 		return v, nil
 	}
