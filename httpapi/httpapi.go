@@ -38,6 +38,7 @@ import (
 	"github.com/modelreg/registry/httpapi/lookout"
 	"github.com/modelreg/registry/httpapi/modelarts"
 	"github.com/modelreg/registry/httpapi/openmetadata"
+	"github.com/modelreg/registry/httpapi/ui"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -198,9 +199,10 @@ type Config struct {
 	ArtifactsAnonymous string
 }
 
-// NewHandler returns a handler that serves every dialect, and GET /healthz
-// (the process is up) and GET /readyz (the registry answers and its
-// invariants hold).
+// NewHandler returns a handler that serves every dialect, GET /healthz
+// (the process is up), GET /readyz (the registry answers and its
+// invariants hold), and the web page under /ui/ (package httpapi/ui), to
+// which GET / redirects.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("httpapi: Config.Registry is nil")
@@ -253,6 +255,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	mux.Handle(lookout.Prefix+"/", lv)
+	// The web page, and / sends a browser to it.
+	mux.Handle("GET "+ui.Prefix, httpx.Serve(cfg.Logger, "ui", plain, ui.Handler()))
+	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	return httpx.RequestID(mux), nil
 }
 
