@@ -327,14 +327,16 @@ func (c *checker) tokens(counted int) {
 			c.fail("token %q of %s targets %q, not a canonical ID", t.Token, q.Principal, t.Target)
 		}
 		switch {
-		case q.Call == callDelete && (t.Result == nil || t.Restored != nil || len(t.Result.Deleted) == 0 || t.Result.Replayed):
+		case q.Call == callDelete && (t.Result == nil || t.Restored != nil || t.RestoredAll != nil || len(t.Result.Deleted) == 0 || t.Result.Replayed):
 			c.fail("token %q of %s remembers a delete without the result of a delete that deleted something", t.Token, q.Principal)
-		case q.Call == callRestore && (t.Restored == nil || t.Result != nil || t.Restored.ID != t.Target):
+		case q.Call == callRestore && (t.Restored == nil || t.Result != nil || t.RestoredAll != nil || t.Restored.ID != t.Target):
 			c.fail("token %q of %s remembers a restore without the artifact it restored", t.Token, q.Principal)
-		case q.Call != callDelete && q.Call != callRestore:
+		case q.Call == callRestoreOperation && (len(t.RestoredAll) == 0 || t.Result != nil || t.Restored != nil || t.RestoredAll[0].ID != t.Target):
+			c.fail("token %q of %s remembers a restore of an operation without the artifacts it restored", t.Token, q.Principal)
+		case q.Call != callDelete && q.Call != callRestore && q.Call != callRestoreOperation:
 			c.fail("token %q of %s remembers an unknown call %v", t.Token, q.Principal, q.Call)
 		}
-		if q.Call == callRestore && (q.Hard || q.Recursive || q.Cascade || q.Atomic || q.Limit != 0 || q.Lineage != Restrict) {
+		if q.Call != callDelete && (q.Hard || q.Recursive || q.Cascade || q.Atomic || q.Limit != 0 || q.Lineage != Restrict) {
 			c.fail("token %q of %s remembers a restore with delete options: %+v", t.Token, q.Principal, *q)
 		}
 		if (q.Limit != 0) != q.Cascade || q.Limit < 0 {

@@ -101,6 +101,14 @@ type DeleteOptions struct {
 	// Reason is recorded on soft-deleted artifacts and in events. It is part
 	// of the request a ClientToken remembers: a retry must give the same.
 	Reason string
+	// IfRevision, when not 0, makes the delete conditional: if the target's
+	// revision is another, the call is ErrPreconditionFailed and changes
+	// nothing. It is checked in the delete's own transaction, so that no
+	// change can come between the check and the delete (HTTP's If-Match).
+	// It names the target's revision only, so DeleteAllVersions refuses it;
+	// it is not part of the request a ClientToken remembers (a retry of a
+	// delete that happened is replayed whatever revision it gives).
+	IfRevision int64
 }
 
 func (o *DeleteOptions) limit() int {
@@ -122,6 +130,9 @@ func (o *DeleteOptions) check() error {
 	}
 	if o.Lineage != LineageRestrict && !o.Hard && !o.Cascade {
 		return invalid("lineage", "lineage policy %s applies to hard and cascade deletes only; a plain soft delete keeps every edge and leaves dependents alone (set Hard or Cascade, or leave the policy LineageRestrict)", o.Lineage)
+	}
+	if o.IfRevision < 0 {
+		return invalid("ifRevision", "revision precondition %d is negative; revisions start at 1 (0 means no precondition)", o.IfRevision)
 	}
 	if err := checkToken(o.ClientToken); err != nil {
 		return err
@@ -152,6 +163,9 @@ func (o DeleteOptions) applyDelete(to *DeleteOptions) {
 	}
 	if o.Reason != "" {
 		to.Reason = o.Reason
+	}
+	if o.IfRevision != 0 {
+		to.IfRevision = o.IfRevision
 	}
 }
 
@@ -354,6 +368,9 @@ func (r *Registry) delete(ctx context.Context, t target, opts []DeleteOption) (R
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
+	if t.all && o.IfRevision != 0 {
+		return Result{}, invalid("ifRevision", "a revision precondition names one artifact's revision; a delete of every version of %s has no single target (delete a version by ID or FQN)", BuildFQN(t.ns, t.name, ""))
+	}
 	req := deleteRequest(t, &o, PrincipalFrom(ctx))
 	var res Result
 	cleanups, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
@@ -371,6 +388,9 @@ func (r *Registry) delete(ctx context.Context, t target, opts []DeleteOption) (R
 		a, nf := t.resolve(w, o.Hard)
 		if nf != nil {
 			return nf
+		}
+		if o.IfRevision != 0 && a.Revision != o.IfRevision {
+			return stale(a, o.IfRevision)
 		}
 		if a.isDeleted() && !o.Hard {
 			return newError(CodeNotFound, a.ID, "artifact %s (%s) is already soft deleted; restore it, or hard delete it to make the delete permanent", a.ID, a.FQN())

@@ -62,7 +62,7 @@
 //
 // Every call takes its options the same way: last, as a variadic list of
 // that call's option type (DeleteOption, RestoreOption, PurgeOption,
-// ReadOption), which its options struct (or, for reads, an Include)
+// UpdateOption, ReadOption), which its options struct (or, for reads, an Include)
 // implements. Options apply in order, each setting the fields it gives a
 // non-zero value; a wrong type does not compile. No option is silently
 // ignored: one that cannot apply to the call it is given to (a CascadeLimit
@@ -160,9 +160,16 @@
 // same operation took, and only those: a child deleted on its own earlier
 // stays deleted (OpenMetadata restores it too; this registry does not). A
 // live artifact is ErrNotDeleted; a child whose parent is still deleted is
-// ErrParentDeleted. Purge hard deletes what was soft deleted at least an age
-// ago (Purge(ctx, 0) takes everything soft deleted), through the same
-// planner.
+// ErrParentDeleted. RestoreOperation brings back everything one delete call
+// soft deleted that is still soft deleted by it (a cascade of versions, say),
+// parents before children, in one transaction. Purge hard deletes what was
+// soft deleted at least an age ago (Purge(ctx, 0) takes everything soft
+// deleted), through the same planner.
+//
+// DeleteOptions.IfRevision and UpdateOptions.IfRevision make a delete or an
+// update conditional on the revision the caller last read (HTTP's If-Match):
+// another revision is ErrPreconditionFailed, checked in the call's own
+// transaction, and nothing changes.
 //
 // # Retries, storage and events
 //
@@ -206,9 +213,9 @@
 // Every error for a rule matches one sentinel with errors.Is (ErrNotFound,
 // ErrInvalid, ErrAlreadyExists, ErrNotEmpty, ErrDeployed, ErrHasDependents,
 // ErrNotDeleted, ErrParentDeleted, ErrForbidden, ErrIdempotencyMismatch,
-// ErrPurgeProtected) and is an *Error with a stable Code, the artifact's ID
-// and a message that says what to do. HTTPStatus maps an error to 404, 400,
-// 403 or 409. Bad input never panics and never changes anything.
+// ErrPurgeProtected, ErrPreconditionFailed) and is an *Error with a stable
+// Code, the artifact's ID and a message that says what to do. HTTPStatus
+// maps an error to 404, 400, 403, 409 or 412. Bad input never panics and never changes anything.
 //
 // # The one rule
 //

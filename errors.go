@@ -41,6 +41,10 @@ var (
 	// ErrPurgeProtected: a hard delete of a soft-deleted artifact inside the
 	// purge-protection period.
 	ErrPurgeProtected = errors.New("registry: purge protected")
+	// ErrPreconditionFailed: a call made conditional on the artifact's
+	// revision (DeleteOptions.IfRevision, UpdateOptions.IfRevision) found
+	// another revision; nothing changed.
+	ErrPreconditionFailed = errors.New("registry: precondition failed")
 )
 
 // Stable error codes, carried by *Error and by Failure. They are plain
@@ -57,6 +61,7 @@ const (
 	CodeForbidden           = "FORBIDDEN"
 	CodeIdempotencyMismatch = "IDEMPOTENCY_MISMATCH"
 	CodePurgeProtected      = "PURGE_PROTECTED"
+	CodePreconditionFailed  = "PRECONDITION_FAILED"
 )
 
 var codeSentinel = map[string]error{
@@ -71,6 +76,7 @@ var codeSentinel = map[string]error{
 	CodeForbidden:           ErrForbidden,
 	CodeIdempotencyMismatch: ErrIdempotencyMismatch,
 	CodePurgeProtected:      ErrPurgeProtected,
+	CodePreconditionFailed:  ErrPreconditionFailed,
 }
 
 var codeStatus = map[string]int{
@@ -85,6 +91,7 @@ var codeStatus = map[string]int{
 	CodeParentDeleted:       http.StatusConflict,
 	CodeIdempotencyMismatch: http.StatusConflict,
 	CodePurgeProtected:      http.StatusConflict,
+	CodePreconditionFailed:  http.StatusPreconditionFailed,
 }
 
 // Error is the one error type of the package. It matches the sentinel of its
@@ -120,8 +127,9 @@ func (e *Error) Is(target error) bool {
 // HTTPStatus maps an error to the HTTP status a server should answer with:
 // 200 for nil, 404 not found, 400 invalid, 403 forbidden, 409 for every
 // conflict (not empty, deployed, has dependents, already exists, not
-// deleted, parent deleted, token mismatch, purge protected), 499 for a
-// canceled context, 504 for an expired one and 500 for anything else.
+// deleted, parent deleted, token mismatch, purge protected), 412 for a
+// failed revision precondition, 499 for a canceled context, 504 for an
+// expired one and 500 for anything else.
 func HTTPStatus(err error) int {
 	if err == nil {
 		return http.StatusOK
@@ -170,4 +178,10 @@ func newError(code, id, format string, args ...any) *Error {
 
 func invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// stale is the error of a revision precondition that a's revision fails.
+func stale(a *record, want int64) *Error {
+	return newError(CodePreconditionFailed, a.ID, "artifact %s (%s) is at revision %d, not %d: it changed since it was read; read it again and decide anew",
+		a.ID, a.FQN(), a.Revision, want)
 }

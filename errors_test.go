@@ -29,6 +29,7 @@ func TestErrorsMatchTheirSentinelAndStatus(t *testing.T) {
 		{registry.CodeParentDeleted, registry.ErrParentDeleted, http.StatusConflict},
 		{registry.CodeIdempotencyMismatch, registry.ErrIdempotencyMismatch, http.StatusConflict},
 		{registry.CodePurgeProtected, registry.ErrPurgeProtected, http.StatusConflict},
+		{registry.CodePreconditionFailed, registry.ErrPreconditionFailed, http.StatusPreconditionFailed},
 	}
 	all := []error{}
 	for _, c := range cases {

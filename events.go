@@ -223,3 +223,33 @@ func (s *Subscription) Close() {
 		close(s.c)
 	}
 }
+
+// EventSpan returns the Seq of the oldest event the audit log still holds
+// and the Seq the next event will get; oldest equals next when the log holds
+// none. A reader that resumes after position p has lost oldest-p-1 events
+// when p+1 < oldest, and names a position the registry never reached (a
+// registry of another process, say) when p >= next.
+func (r *Registry) EventSpan() (oldest, next uint64) {
+	l := r.events
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	size := uint64(len(l.ring))
+	oldest = 1
+	if l.next > size {
+		oldest = l.next - size
+	}
+	return oldest, l.next
+}
+
+// Visible reports whether the principal of ctx may see e, as Events
+// decides: every event without WithReadAuthorization; with it, an event
+// about an artifact the principal may read (and, for an edge, whose
+// upstream it may read too), and an event about no artifact (reset, missed)
+// only with ActionAdmin. A Subscription sees every event: a server that
+// relays one to a principal filters it with Visible.
+func (r *Registry) Visible(ctx context.Context, e Event) bool {
+	if !r.authorizeReads || r.authz == nil {
+		return true
+	}
+	return r.authorizeEvent(ctx, &e) == nil
+}

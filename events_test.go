@@ -729,3 +729,54 @@ func TestSubscribeNeedsRoomForOneEvent(t *testing.T) {
 		assert.ErrorIs(t, err, registry.ErrInvalid, "buffer %d", n)
 	}
 }
+
+func TestEventSpan(t *testing.T) {
+	reg, err := registry.New(registry.WithAuditLogSize(4))
+	require.NoError(t, err)
+	oldest, next := reg.EventSpan()
+	assert.Equal(t, [2]uint64{1, 1}, [2]uint64{oldest, next}, "an empty log")
+	ctx := registry.WithPrincipal(context.Background(), "admin")
+	for i := range 6 {
+		_, err := reg.Register(ctx, registry.Artifact{Kind: registry.KindCode, Namespace: "ns", Name: fmt.Sprint("a", i)})
+		require.NoError(t, err)
+	}
+	oldest, next = reg.EventSpan()
+	assert.Equal(t, [2]uint64{3, 7}, [2]uint64{oldest, next}, "events 3 to 6 kept")
+	evs, err := reg.Events(ctx, 0, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	assert.Equal(t, oldest, evs[0].Seq)
+}
+
+func TestVisibleFiltersAsEventsDoes(t *testing.T) {
+	reg, err := registry.New(registry.WithAuthorizer(registry.NamespaceAuthorizer{"alice": {"a"}, "bob": {"b"}, "root": {"*"}}),
+		registry.WithReadAuthorization())
+	require.NoError(t, err)
+	alice := registry.WithPrincipal(context.Background(), "alice")
+	bob := registry.WithPrincipal(context.Background(), "bob")
+	root := registry.WithPrincipal(context.Background(), "root")
+	_, err = reg.Register(alice, registry.Artifact{Kind: registry.KindCode, Namespace: "a", Name: "x"})
+	require.NoError(t, err)
+	require.NoError(t, reg.Reset(root))
+	all, err := reg.Events(root, 0, 0)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	for _, c := range []struct {
+		ctx  context.Context
+		want []bool
+	}{{alice, []bool{true, false}}, {bob, []bool{false, false}}, {root, []bool{true, true}}} {
+		seen, err := reg.Events(c.ctx, 0, 0)
+		require.NoError(t, err)
+		n := 0
+		for i, e := range all {
+			assert.Equal(t, c.want[i], reg.Visible(c.ctx, e), "%s sees event %d", registry.PrincipalFrom(c.ctx), e.Seq)
+			if c.want[i] {
+				n++
+			}
+		}
+		assert.Len(t, seen, n, "Events agrees with Visible")
+	}
+	open, err := registry.New()
+	require.NoError(t, err)
+	assert.True(t, open.Visible(bob, all[0]), "without read authorization everything is visible")
+}

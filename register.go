@@ -211,6 +211,24 @@ func (w *writeTxn) authorizeURIs(a, old *record) error {
 	return nil
 }
 
+// UpdateOptions are the options of Update.
+type UpdateOptions struct {
+	// IfRevision, when not 0, makes the update conditional: if the
+	// artifact's revision is another, the call is ErrPreconditionFailed and
+	// changes nothing (HTTP's If-Match).
+	IfRevision int64
+}
+
+// UpdateOption is an option of Update: an UpdateOptions. Options apply in
+// order; each sets the fields it gives a non-zero value.
+type UpdateOption interface{ applyUpdate(*UpdateOptions) }
+
+func (o UpdateOptions) applyUpdate(to *UpdateOptions) {
+	if o.IfRevision != 0 {
+		to.IfRevision = o.IfRevision
+	}
+}
+
 // Update replaces the metadata of a live artifact (display name,
 // description, algorithm, tags, owners, labels, storage URIs) with those of
 // a, identified by a.ID, and returns the artifact as stored. Identity fields
@@ -221,7 +239,20 @@ func (w *writeTxn) authorizeURIs(a, old *record) error {
 // With an Authorizer, the principal needs ActionUpdate on the artifact and on
 // every other artifact that references a storage URI the update adds: sharing
 // a URI changes what that artifact's hard delete cleans.
-func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
+// UpdateOptions.IfRevision makes the update conditional on the stored
+// revision (ErrPreconditionFailed otherwise), checked in the update's own
+// transaction.
+func (r *Registry) Update(ctx context.Context, a Artifact, opts ...UpdateOption) (Artifact, error) {
+	var o UpdateOptions
+	for i, opt := range opts {
+		if isNil(opt) {
+			return Artifact{}, invalid("options", "update option %d is nil", i)
+		}
+		opt.applyUpdate(&o)
+	}
+	if o.IfRevision < 0 {
+		return Artifact{}, invalid("ifRevision", "revision precondition %d is negative; revisions start at 1 (0 means no precondition)", o.IfRevision)
+	}
 	id, err := checkID("id", a.ID)
 	if err != nil {
 		return Artifact{}, err
@@ -237,6 +268,9 @@ func (r *Registry) Update(ctx context.Context, a Artifact) (Artifact, error) {
 		}
 		if old == nil || old.isDeleted() {
 			return notFound(id, old, IncludeNonDeleted)
+		}
+		if o.IfRevision != 0 && old.Revision != o.IfRevision {
+			return stale(old, o.IfRevision)
 		}
 		if err := checkImmutable(&a, old); err != nil {
 			return err

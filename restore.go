@@ -52,23 +52,32 @@ func (r *Registry) RestoreByFQN(ctx context.Context, fqn string, opts ...Restore
 	return r.restore(ctx, target{fqn: fqn, ns: ns, name: name, version: version}, opts)
 }
 
-func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) (Artifact, error) {
+// restoreOptions applies opts in order and checks the result.
+func restoreOptions(opts []RestoreOption) (RestoreOptions, error) {
 	var o RestoreOptions
 	for i, opt := range opts {
 		if isNil(opt) {
-			return Artifact{}, invalid("options", "restore option %d is nil", i)
+			return o, invalid("options", "restore option %d is nil", i)
 		}
 		opt.applyRestore(&o)
 	}
 	if err := checkToken(o.ClientToken); err != nil {
-		return Artifact{}, err
+		return o, err
 	}
 	if err := checkText("reason", o.Reason, MaxReasonLength, false); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) (Artifact, error) {
+	o, err := restoreOptions(opts)
+	if err != nil {
 		return Artifact{}, err
 	}
 	req := restoreRequest(t, &o, PrincipalFrom(ctx))
 	var out Artifact
-	_, err := r.write(ctx, o.Reason, func(w *writeTxn) error {
+	_, err = r.write(ctx, o.Reason, func(w *writeTxn) error {
 		tr, err := w.replay(o.ClientToken, req)
 		if err != nil {
 			return err

@@ -26,8 +26,10 @@ type tokenRow struct {
 	Target   string  // the artifact ID the request resolved to; it may be gone since
 	Result   *Result // a delete's outcome
 	Restored *record // a restore's outcome
-	Created  time.Time
-	Expires  time.Time
+	// RestoredAll is a RestoreOperation's outcome, parents first.
+	RestoredAll []*record
+	Created     time.Time
+	Expires     time.Time
 }
 
 // call is what a request with a client token called.
@@ -36,6 +38,7 @@ type call uint8
 const (
 	callDelete call = iota + 1
 	callRestore
+	callRestoreOperation
 )
 
 func (c call) String() string {
@@ -44,6 +47,8 @@ func (c call) String() string {
 		return "delete"
 	case callRestore:
 		return "restore"
+	case callRestoreOperation:
+		return "restore operation"
 	}
 	return fmt.Sprintf("call(%d)", uint8(c))
 }
