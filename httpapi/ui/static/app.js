@@ -140,6 +140,9 @@ function signOut(why) {
   state.namespaces = null;
   if (state.cy) state.cy.destroy();
   state.cy = null;
+  state.artifact = null;
+  clearPreview();
+  crumbs();
   $('#app').hidden = true;
   $('#session').hidden = true;
   $('#login').hidden = false;
@@ -264,8 +267,10 @@ async function showArtifact(id) {
     a = await api('GET', `/v1/artifacts/${enc(id)}`, { query: { include: 'all' } });
   } catch (err) {
     $('#artifact-view').hidden = true;
+    state.artifact = null;
+    crumbs();
     if (err.status === 404) {
-      showError(new Error('This artifact does not exist (any more): a hard delete removes it for good.'));
+      showError(new Error(`NOT_FOUND: no artifact ${id} that this token may read: it never existed, was deleted for good, or is in a namespace outside the token's.`));
       return;
     }
     return showError(err);
@@ -567,10 +572,13 @@ async function preview(ev) {
   if (!a) return;
   showError(null);
   const query = formOptions();
+  // The key is made with the preview and sent with it (a dry run checks it
+  // and stores nothing), so that Confirm differs only by dryRun.
   const p = { id: a.id, query, key: uuid(), result: null, stale: false, done: false };
+  $('#plan').dataset.state = 'loading';
   let result;
   try {
-    result = await api('DELETE', `/v1/artifacts/${enc(a.id)}`, { query: { ...query, dryRun: 'true' } });
+    result = await api('DELETE', `/v1/artifacts/${enc(a.id)}`, { query: { ...query, dryRun: 'true' }, headers: { 'Idempotency-Key': p.key } });
   } catch (err) {
     if (!err.problem || !err.problem.code || err.status === 400 || err.status === 401) return showError(err);
     result = problemResult(a.id, err);
@@ -732,9 +740,10 @@ async function restoreArtifact() {
   } catch (err) {
     return showError(err);
   }
-  notice(`Restored ${fqnOf(a)}.`);
+  if (state.preview && state.preview.done) clearPreview();
   await loadNamespaces();
   await showArtifact(a.id);
+  notice(`Restored ${fqnOf(a)}.`);
 }
 
 // ---- operations history, from the event stream ----
@@ -857,12 +866,14 @@ async function restoreOperation(op, button) {
     button.disabled = false;
     return showError(err);
   }
-  notice(`Restored ${out.items.length} artifact${out.items.length === 1 ? '' : 's'}: ${out.items.map(fqnOf).join(', ')}`);
   for (const a of out.items) state.latest.set(a.id, { type: 'restored', operation: '' });
   renderOps();
+  // What was previewed or done before no longer describes the registry.
+  if (state.preview && state.preview.done) clearPreview();
   await loadNamespaces();
   if (state.artifact) await showArtifact(state.artifact.id);
   else route();
+  notice(`Restored ${out.items.length} artifact${out.items.length === 1 ? '' : 's'}: ${out.items.map(fqnOf).join(', ')}`);
 }
 
 // ---- wiring ----
