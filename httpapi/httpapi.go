@@ -9,10 +9,17 @@
 //   - the artifact registry of seed 003, under /artifact, /artifacts and
 //     /reset (package httpapi/artifacts);
 //   - AWS Lookout for Vision's projects and models, under /2020-11-20,
-//     signed with AWS Signature Version 4 (package httpapi/lookout).
+//     signed with AWS Signature Version 4 (package httpapi/lookout);
+//   - the registry's own native API, every library call, under /v1 beside
+//     ModelArts (package httpapi/native, with its OpenAPI document).
 //
 // Each dialect is an http.Handler of its own package and can be mounted
-// alone; NewHandler mounts them all, with health and readiness endpoints.
+// alone; NewHandler mounts them all, with health and readiness endpoints
+// and Prometheus metrics at GET /metrics (requests by dialect, route
+// pattern, method and status, their latency, the registry's size by state,
+// pending cleanups, native deletes by mode and outcome, events dropped).
+// Tracing is not built in: a handler can be wrapped with OpenTelemetry's
+// otelhttp from outside at no cost to servers that do not.
 // Every credential maps to a principal through one table (Credentials), and
 // every action then goes through the registry's Authorizer, so that
 // namespaces, projects and tenants stay isolated. NewServer wraps the
@@ -37,6 +44,7 @@ import (
 	"github.com/modelreg/registry/httpapi/internal/httpx"
 	"github.com/modelreg/registry/httpapi/lookout"
 	"github.com/modelreg/registry/httpapi/modelarts"
+	"github.com/modelreg/registry/httpapi/native"
 	"github.com/modelreg/registry/httpapi/openmetadata"
 	"github.com/modelreg/registry/httpapi/ui"
 )
@@ -167,6 +175,12 @@ func (c *Credentials) AWSKey(accessKeyID string) (secret, principal string, ok b
 	return e.secret, e.principal, ok
 }
 
+// admin reports whether a principal may act in every namespace.
+func (c *Credentials) admin(principal string) bool {
+	p, ok := c.Principals[principal]
+	return ok && slices.Contains(p.Namespaces, "*")
+}
+
 // Authorizer scopes each principal to its namespaces, for registry.New.
 func (c *Credentials) Authorizer() registry.NamespaceAuthorizer {
 	n := registry.NamespaceAuthorizer{}
@@ -201,8 +215,8 @@ type Config struct {
 
 // NewHandler returns a handler that serves every dialect, GET /healthz
 // (the process is up), GET /readyz (the registry answers and its
-// invariants hold), and the web page under /ui/ (package httpapi/ui), to
-// which GET / redirects.
+// invariants hold), GET /metrics (Prometheus text; no credential), and
+// the web page under /ui/ (package httpapi/ui), to which GET / redirects.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("httpapi: Config.Registry is nil")
@@ -211,13 +225,16 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, errors.New("httpapi: Config.Credentials is nil")
 	}
 	mux := http.NewServeMux()
+	m := newMetrics(cfg.Registry)
+	handle := func(dialect, pattern string, h http.Handler) { mux.Handle(pattern, m.instrument(dialect, pattern, h)) }
+	mux.Handle("GET /metrics", m.handler())
 	plain := func(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 		httpx.WriteJSON(w, status, map[string]any{"status": status, "message": msg})
 	}
-	mux.Handle("GET /healthz", httpx.Serve(cfg.Logger, "health", plain, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handle("health", "GET /healthz", httpx.Serve(cfg.Logger, "health", plain, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
-	mux.Handle("GET /readyz", httpx.Serve(cfg.Logger, "health", plain, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handle("health", "GET /readyz", httpx.Serve(cfg.Logger, "health", plain, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := cfg.Registry.Check(); err != nil {
 			plain(w, r, http.StatusServiceUnavailable, "registry invariants broken: "+err.Error())
 			return
@@ -231,7 +248,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	for _, p := range openmetadata.Patterns {
-		mux.Handle(p, om)
+		handle("openmetadata", p, om)
 	}
 	ma, err := modelarts.New(modelarts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
 		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
@@ -239,7 +256,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	for _, p := range modelarts.Patterns {
-		mux.Handle(p, ma)
+		handle("modelarts", p, ma)
 	}
 	ar, err := artifacts.New(artifacts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
 		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Anonymous: cfg.ArtifactsAnonymous})
@@ -247,17 +264,27 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	for _, p := range artifacts.Patterns {
-		mux.Handle(p, ar)
+		handle("artifacts", p, ar)
 	}
 	lv, err := lookout.New(lookout.Options{Registry: cfg.Registry, Keys: cfg.Credentials.AWSKey,
 		Region: cfg.AWSRegion, Account: cfg.AWSAccount, Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle(lookout.Prefix+"/", lv)
+	handle("lookout", lookout.Prefix+"/", lv)
+	// The native API is mounted on /v1/, which every ModelArts pattern is
+	// more specific than, and routes inside (see package native).
+	nv, err := native.New(native.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Admin: cfg.Credentials.admin, Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Metrics: m.reg})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range native.Patterns {
+		handle("native", p, nv)
+	}
 	// The web page, and / sends a browser to it.
-	mux.Handle("GET "+ui.Prefix, httpx.Serve(cfg.Logger, "ui", plain, ui.Handler()))
-	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
+	handle("ui", "GET "+ui.Prefix, httpx.Serve(cfg.Logger, "ui", plain, ui.Handler()))
+	handle("ui", "GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	return httpx.RequestID(mux), nil
 }
 

@@ -300,3 +300,24 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 
 // Authenticator maps a credential (a token) to the principal it belongs to.
 type Authenticator func(credential string) (principal string, ok bool)
+
+type routeKey struct{}
+
+type routeHolder struct{ pattern string }
+
+// WithRoute returns a context in which a handler can record, with
+// SetRoute, the route pattern it matched, and a function that reads it
+// (empty when none was recorded). Metrics label requests with it rather
+// than with the raw path.
+func WithRoute(ctx context.Context) (context.Context, func() string) {
+	h := &routeHolder{}
+	return context.WithValue(ctx, routeKey{}, h), func() string { return h.pattern }
+}
+
+// SetRoute records the route pattern of the request whose context ctx is,
+// for WithRoute's reader; without WithRoute it does nothing.
+func SetRoute(ctx context.Context, pattern string) {
+	if h, ok := ctx.Value(routeKey{}).(*routeHolder); ok {
+		h.pattern = pattern
+	}
+}
