@@ -332,7 +332,34 @@ func TestPageBrowsePreviewDeleteRestore(t *testing.T) {
 	require.NoError(t, w.reg.Check())
 	screenshot("06-restored")
 
-	// 7. The page never bypasses authorization: a wrong token is refused,
+	// 7. The other marks of a preview: a hard cascade of detector 2 limited
+	// to one version skips detector 1; a hard delete of the dataset that
+	// detaches its dependents draws them detached. Previews change nothing.
+	before = w.snapshot(t)
+	do("cascade preview", chromedp.Navigate(base+"/ui/#/a/"+w.detector2.ID),
+		waitFor(`document.querySelector('#artifact-title').textContent === 'vision.detector.2' && document.querySelector('#graph').dataset.ready === 'true'`),
+		chromedp.Click(css(`#delete-form input[name=hard]`)), chromedp.Click(css(`#delete-form input[name=cascade]`)),
+		chromedp.SendKeys(css(`#delete-form input[name=cascadeLimit]`), "1"),
+		chromedp.Click(css("#preview")),
+		waitFor(`document.querySelector('#plan').dataset.state === 'previewed'`))
+	assert.Equal(t, true, eval(fmt.Sprintf(`state.cy.getElementById(%s).hasClass('p-delete')`, q(w.detector2.ID))))
+	assert.Equal(t, true, eval(fmt.Sprintf(`state.cy.getElementById(%s).hasClass('p-skipped')`, q(w.detector1.ID))), "past the limit: skipped")
+	assert.EqualValues(t, 1, eval(fmt.Sprintf(`document.querySelectorAll('#plan li[data-status="skipped"][data-id=%s]').length`, q(w.detector1.ID))))
+	screenshot("07-preview-skipped")
+	do("detach preview", chromedp.Navigate(base+"/ui/#/a/"+w.images.ID),
+		waitFor(`document.querySelector('#artifact-title').textContent === 'vision.images.1' && document.querySelector('#graph').dataset.ready === 'true'`),
+		chromedp.Click(css(`#delete-form input[name=hard]`)),
+		chromedp.SetValue(css(`#delete-form select[name=lineage]`), "detach"),
+		chromedp.Click(css("#preview")),
+		waitFor(`document.querySelector('#plan').dataset.state === 'previewed'`))
+	for _, a := range []registry.Artifact{w.detector1, w.detector2} {
+		assert.Equal(t, true, eval(fmt.Sprintf(`state.cy.getElementById(%s).hasClass('p-detached')`, q(a.ID))), "%s detached", a.FQN())
+	}
+	assert.EqualValues(t, 2, eval(`state.cy.edges('.p-cut').length`), "the edges a hard delete drops")
+	assert.Equal(t, before, w.snapshot(t), "previews change nothing")
+	screenshot("08-preview-detached")
+
+	// 8. The page never bypasses authorization: a wrong token is refused,
 	// and a principal of nlp sees nlp only, even at vision's URL.
 	do("sign out, wrong token", chromedp.Click(css("#signout")), chromedp.WaitVisible(css("#token")),
 		chromedp.SendKeys(css("#token"), "not-a-token"), chromedp.Click(css("#signin")),
@@ -345,5 +372,5 @@ func TestPageBrowsePreviewDeleteRestore(t *testing.T) {
 		waitFor(`!document.querySelector('#error').hidden`))
 	assert.Contains(t, eval(`document.querySelector('#error').textContent`), "NOT_FOUND", "read authorization hides it")
 	assert.Equal(t, true, eval(`document.querySelector('#artifact-view').hidden`), "nothing of it is shown")
-	screenshot("07-other-principal")
+	screenshot("09-other-principal")
 }
