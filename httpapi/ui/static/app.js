@@ -254,7 +254,10 @@ async function showNamespace(ns, { cursor = '', before = '' } = {}) {
 
 function stateBadge(a) {
   if (a.deleted) return h('span', { class: 'badge deleted' }, 'soft deleted');
-  if (a.endpoints && a.endpoints.length) return h('span', { class: 'badge deployed' }, `deployed: ${a.endpoints.join(', ')}`);
+  if (a.endpoints && a.endpoints.length) {
+    const n = a.endpoints.length;
+    return h('span', { class: 'badge deployed', title: a.endpoints.join('\n') }, n === 1 ? 'deployed' : `deployed ×${n}`);
+  }
   return h('span', { class: 'badge' }, 'live');
 }
 
