@@ -280,6 +280,17 @@ func TestPageBrowsePreviewDeleteRestore(t *testing.T) {
 	assert.Equal(t, before, w.snapshot(t), "a preview changes nothing")
 	screenshot("04-preview-failing")
 
+	// The same, atomic: the delete fails as a whole, the preview says so
+	// with the failing items drawn, and there is nothing to confirm.
+	do("atomic preview", chromedp.Click(css(`#delete-form input[name=atomic]`)), chromedp.Click(css("#preview")),
+		waitFor(`document.querySelector('#plan').dataset.state === 'previewed'`))
+	assert.Contains(t, eval(`document.querySelector('#plan h3').textContent`), "fails as a whole")
+	assert.Equal(t, true, eval(fmt.Sprintf(`state.cy.getElementById(%s).hasClass('p-failed')`, q(w.head.ID))))
+	assert.EqualValues(t, 0, eval(`document.querySelectorAll('#plan li[data-status="delete"]').length`))
+	assert.Equal(t, true, eval(`document.querySelector('#confirm').disabled`), "nothing to confirm")
+	assert.Equal(t, before, w.snapshot(t), "a preview changes nothing")
+	do("not atomic", chromedp.Click(css(`#delete-form input[name=atomic]`)))
+
 	// 5. The endpoint is retired; a soft recursive delete now succeeds.
 	// Confirm is clicked twice: the Idempotency-Key made with the preview
 	// makes it one delete.

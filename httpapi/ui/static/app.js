@@ -7,6 +7,7 @@
 
 const TOKEN_KEY = 'registry.token';
 const SUBTREE_LIMIT = 300; // containment nodes drawn at most
+const SUBTREE_REQUESTS = 60; // child lists read at most, 6 at a time
 const SCAN_PAGES = 10; // namespace scan: pages of 1,000 artifacts
 
 const state = {
@@ -334,24 +335,35 @@ async function gather(a) {
   for (const v of versions.data) if (!nodes.has(v.id)) nodes.set(v.id, v), roles.set(v.id, 'version');
   if (parent) nodes.set(parent.id, parent), roles.set(parent.id, 'parent');
   for (const n of lineage.nodes) if (!nodes.has(n.id)) nodes.set(n.id, n), roles.set(n.id, 'lineage');
+  // Breadth first, a few child lists at a time, within SUBTREE_LIMIT
+  // nodes and SUBTREE_REQUESTS requests.
   let truncated = false;
   let frontier = [a.id];
   let drawn = 0;
+  let requests = 0;
   while (frontier.length && !truncated) {
     const next = [];
-    for (const pid of frontier) {
-      const page = await api('GET', '/v1/artifacts', { query: { parent: pid, include: 'all', limit: 1000 } });
-      for (const c of page.data) {
-        if (drawn >= SUBTREE_LIMIT) {
-          truncated = true;
-          break;
-        }
-        drawn++;
-        if (!nodes.has(c.id)) nodes.set(c.id, c), roles.set(c.id, 'child');
-        next.push(c.id);
+    for (let i = 0; i < frontier.length && !truncated; i += 6) {
+      const batch = frontier.slice(i, i + 6);
+      if (requests + batch.length > SUBTREE_REQUESTS) {
+        truncated = true;
+        break;
       }
-      if (page.next) truncated = true;
-      if (truncated) break;
+      requests += batch.length;
+      const pages = await Promise.all(batch.map((pid) =>
+        api('GET', '/v1/artifacts', { query: { parent: pid, include: 'all', limit: SUBTREE_LIMIT + 1 } })));
+      for (const page of pages) {
+        for (const c of page.data) {
+          if (drawn >= SUBTREE_LIMIT) {
+            truncated = true;
+            break;
+          }
+          drawn++;
+          if (!nodes.has(c.id)) nodes.set(c.id, c), roles.set(c.id, 'child');
+          next.push(c.id);
+        }
+        if (page.next) truncated = true;
+      }
     }
     frontier = next;
   }
@@ -370,7 +382,7 @@ async function drawGraph(a) {
       h('li', { class: v.id === a.id ? 'current' : '' },
         h('a', { href: `#/a/${v.id}` }, v.version || '(unversioned)'), ' ', stateBadge(v))),
   );
-  $('#graph-note').textContent = g.truncated ? `containment cut at ${SUBTREE_LIMIT} artifacts` : '';
+  $('#graph-note').textContent = g.truncated ? `containment drawn in part (at most ${SUBTREE_LIMIT} artifacts); a preview adds what it names` : '';
   state.nodes = g.nodes;
   const elements = [];
   for (const [id, n] of g.nodes) elements.push(nodeElement(n, g.roles.get(id)));
@@ -540,7 +552,7 @@ function updateConfirm() {
   btn.textContent = `Confirm: ${p.query.hard ? 'delete for good' : 'delete'} ${n}${failed ? `, ${failed} failing` : ''}`;
   btn.disabled = p.stale || p.sending || n === 0;
   if (p.stale) note.textContent = 'The options changed since the preview: preview again.';
-  else if (n === 0) note.textContent = 'Nothing would be deleted.';
+  else if (n === 0) note.textContent = p.result.problem ? 'The delete would fail: nothing would change.' : 'Nothing would be deleted.';
   else note.textContent = `Idempotency-Key ${p.key}: a retry or a second click deletes once.`;
 }
 
@@ -565,7 +577,7 @@ function problemResult(id, err) {
     delete_success_list: [],
     deletedItems: [],
     delete_failed_list: [{ model_id: p.id || id, fullyQualifiedName: '', kind: '', error_code: p.code || String(err.status), error_message: err.message }],
-    problem: true,
+    problem: p,
   };
 }
 
@@ -583,8 +595,13 @@ async function preview(ev) {
   try {
     result = await api('DELETE', `/v1/artifacts/${enc(a.id)}`, { query: { ...query, dryRun: 'true' }, headers: { 'Idempotency-Key': p.key } });
   } catch (err) {
-    if (!err.problem || !err.problem.code || err.status === 400 || err.status === 401) return showError(err);
-    result = problemResult(a.id, err);
+    if (!err.problem || !err.problem.code || err.status === 400 || err.status === 401) {
+      $('#plan').dataset.state = '';
+      return showError(err);
+    }
+    // A failed atomic or single-target delete is an error that carries
+    // its report (the problem's result member) when it has one.
+    result = err.problem.result ? { ...err.problem.result, problem: err.problem } : problemResult(a.id, err);
   }
   clearPreview();
   p.result = result;
@@ -640,36 +657,45 @@ function itemLabel(id, items, fallback) {
   return n ? fqnOf(n) : fallback || id;
 }
 
+const PLAN_LIMIT = 500; // items listed per section of a plan
+
+// capped lists the first PLAN_LIMIT items and says how many more there are.
+function capped(tag, items, render) {
+  const list = h(tag, {}, items.slice(0, PLAN_LIMIT).map(render));
+  if (items.length > PLAN_LIMIT) list.append(h('li', { class: 'note' }, `and ${items.length - PLAN_LIMIT} more`));
+  return list;
+}
+
 function planLink(id, text) {
   return state.nodes.has(id) ? h('a', { href: `#/a/${id}` }, text) : text;
 }
 
 function planList(r) {
   const plan = $('#plan');
-  const parts = [h('h3', {}, r.problem ? 'Preview: the delete fails' : `Preview (dry run): ${r.hard ? 'hard' : 'soft'} delete`)];
+  const parts = [h('h3', {}, r.problem ? `Preview: the delete fails as a whole (${r.problem.code}); nothing would change` : `Preview (dry run): ${r.hard ? 'hard' : 'soft'} delete`)];
   if (r.delete_success_list.length) {
     parts.push(h('p', { class: 'note' }, 'Deleted in this order:'));
-    parts.push(h('ol', {}, r.delete_success_list.map((id) => {
+    parts.push(capped('ol', r.delete_success_list, (id) => {
       const label = itemLabel(id, r.deletedItems);
       return h('li', { dataset: { id, status: 'delete' } }, planLink(id, label));
-    })));
+    }));
   }
   if (r.delete_failed_list.length) {
-    parts.push(h('p', { class: 'note' }, r.problem || !r.delete_success_list.length ? 'Fails:' : 'Fails (the rest goes ahead unless atomic):'));
-    parts.push(h('ul', {}, r.delete_failed_list.map((f) => {
+    parts.push(h('p', { class: 'note' }, r.problem || !r.delete_success_list.length ? 'Fails:' : 'Fails (the rest goes ahead, as the delete is not atomic):'));
+    parts.push(capped('ul', r.delete_failed_list, (f) => {
       const label = f.fullyQualifiedName || itemLabel(f.model_id, [], f.model_id || 'an artifact you may not read');
       return h('li', { dataset: { id: f.model_id, status: 'failed', code: f.error_code } },
         planLink(f.model_id, label), ` — ${f.error_code}`,
         h('span', { class: 'reason' }, f.error_message + (f.cause ? ` (because of ${itemLabel(f.cause)})` : '')));
-    })));
+    }));
   }
   if (r.skipped && r.skipped.length) {
     parts.push(h('p', { class: 'note' }, `Skipped: ${r.skipReason || ''}`));
-    parts.push(h('ul', {}, r.skipped.map((id) => h('li', { dataset: { id, status: 'skipped' } }, planLink(id, itemLabel(id, r.skippedItems))))));
+    parts.push(capped('ul', r.skipped, (id) => h('li', { dataset: { id, status: 'skipped' } }, planLink(id, itemLabel(id, r.skippedItems)))));
   }
   if (r.detached && r.detached.length) {
     parts.push(h('p', { class: 'note' }, 'Detached (stay, and lose their upstream):'));
-    parts.push(h('ul', {}, r.detached.map((id) => h('li', { dataset: { id, status: 'detached' } }, planLink(id, itemLabel(id, r.detachedItems))))));
+    parts.push(capped('ul', r.detached, (id) => h('li', { dataset: { id, status: 'detached' } }, planLink(id, itemLabel(id, r.detachedItems)))));
   }
   if (!r.delete_success_list.length && !r.delete_failed_list.length) parts.push(h('p', {}, 'Nothing to delete.'));
   plan.replaceChildren(...parts);
@@ -719,13 +745,13 @@ function showResult(r) {
   const box = $('#result');
   box.className = r.delete_failed_list.length ? 'failed' : '';
   const list = (title, ids, items) =>
-    ids && ids.length ? [h('p', { class: 'note' }, title), h('ul', {}, ids.map((id) => h('li', {}, itemLabel(id, items))))] : [];
+    ids && ids.length ? [h('p', { class: 'note' }, title), capped('ul', ids, (id) => h('li', {}, itemLabel(id, items)))] : [];
   box.replaceChildren(
     h('h3', {}, `Done: ${r.hard ? 'hard' : 'soft'} delete${r.replayed ? ' (replayed: the first result of this key)' : ''}`),
     h('p', {}, 'Operation ', h('code', {}, r.operation),
       `: ${r.delete_success_list.length} deleted, ${r.delete_failed_list.length} failed, ${(r.skipped || []).length} skipped, ${(r.detached || []).length} detached.`),
     ...list('Deleted:', r.delete_success_list, r.deletedItems),
-    ...(r.delete_failed_list.length ? [h('p', { class: 'note' }, 'Failed:'), h('ul', {}, r.delete_failed_list.map((f) => h('li', {}, `${f.fullyQualifiedName || f.model_id} — ${f.error_code}: ${f.error_message}`)))] : []),
+    ...(r.delete_failed_list.length ? [h('p', { class: 'note' }, 'Failed:'), capped('ul', r.delete_failed_list, (f) => h('li', {}, `${f.fullyQualifiedName || f.model_id} — ${f.error_code}: ${f.error_message}`))] : []),
     ...list('Skipped:', r.skipped, r.skippedItems),
     ...list('Detached:', r.detached, r.detachedItems),
     r.hard ? '' : h('p', { class: 'note' }, 'A soft delete: restore it from the operations history.'),
