@@ -210,3 +210,34 @@ func ExampleParseFQN() {
 	// mlflow_svc churn.v2 3 <nil>
 	// registry: FQN "mlflow_svc..3" has an empty part (at byte 11)
 }
+
+func ExampleRegistry_RestoreOperation() {
+	reg, _ := registry.New()
+	ctx := context.Background()
+	v := exampleVersions(reg, ctx, 3)
+
+	// A cascade soft deletes every version in one operation; Restore of one
+	// version would bring back that one only.
+	res, _ := reg.Delete(ctx, v[2].ID, registry.DeleteOptions{Cascade: true})
+	fmt.Println("deleted:", len(res.Deleted))
+
+	back, err := reg.RestoreOperation(ctx, res.Operation)
+	fmt.Println("restored:", len(back), err)
+	// Output:
+	// deleted: 3
+	// restored: 3 <nil>
+}
+
+func ExampleDeleteOptions_ifRevision() {
+	reg, _ := registry.New()
+	ctx := context.Background()
+	m, _ := reg.Register(ctx, registry.Artifact{Kind: registry.KindModel, Namespace: "mlflow_svc", Name: "churn"})
+
+	// Someone else changes the model after we read it at revision 1.
+	_, _ = reg.Update(ctx, registry.Artifact{ID: m.ID, Description: "retrained"})
+
+	_, err := reg.Delete(ctx, m.ID, registry.DeleteOptions{Hard: true, IfRevision: m.Revision})
+	fmt.Println(errors.Is(err, registry.ErrPreconditionFailed), registry.HTTPStatus(err))
+	// Output:
+	// true 412
+}

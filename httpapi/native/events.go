@@ -91,6 +91,9 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request, ctx context.Con
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return // the headers of a stream, without the stream
+	}
 	s := &stream{w: w, rc: rc}
 	if err := s.comment("registry events"); err != nil {
 		return
@@ -148,6 +151,20 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request, ctx context.Con
 	}
 	beat := time.NewTicker(h.Heartbeat)
 	defer beat.Stop()
+	// The subscription says it lost events only before the next event
+	// that fits, which may be long in coming: the stream looks at its
+	// count of lost events too, after each event and twice a second.
+	lag := time.NewTicker(lagCheck)
+	defer lag.Stop()
+	lostSeen := uint64(0)
+	behind := func() bool {
+		n := sub.Lost()
+		if n == lostSeen {
+			return false
+		}
+		lostSeen = n
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -156,12 +173,17 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request, ctx context.Con
 			if s.comment("heartbeat") != nil {
 				return
 			}
+		case <-lag.C:
+			if behind() && catchUp(true) != nil {
+				return
+			}
 		case e, ok := <-sub.C:
 			if !ok {
 				return
 			}
 			if e.Type == registry.EventMissed {
 				// Fell behind: the audit log may still hold what was lost.
+				behind()
 				if catchUp(true) != nil {
 					return
 				}
@@ -174,6 +196,13 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request, ctx context.Con
 				return
 			}
 			last = e.Seq
+			if behind() && catchUp(true) != nil {
+				return
+			}
 		}
 	}
 }
+
+// lagCheck is how often a stream looks whether its subscription lost
+// events.
+const lagCheck = 500 * time.Millisecond

@@ -1,13 +1,17 @@
 package native
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi/internal/httpx"
@@ -82,7 +86,9 @@ func (p params) integer(name string, lo, hi int64) (int64, error) {
 func (p params) include() (registry.Include, error) {
 	switch v := registry.Include(p.str("include")); v {
 	case "":
-		return registry.IncludeNonDeleted, nil
+		if !p.has("include") {
+			return registry.IncludeNonDeleted, nil
+		}
 	case registry.IncludeNonDeleted, registry.IncludeDeleted, registry.IncludeAll:
 		return v, nil
 	}
@@ -157,6 +163,15 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return &httpx.BodyError{Status: http.StatusUnsupportedMediaType,
 			Message: fmt.Sprintf("send the body as application/json, not %q", clip(ct))}
 	}
+	// encoding/json replaces invalid UTF-8 with U+FFFD silently: refuse it.
+	var raw json.RawMessage
+	if err := httpx.DecodeJSON(w, r, h.MaxBodyBytes, &raw, false); err != nil {
+		return err
+	}
+	if !utf8.Valid(raw) {
+		return &httpx.BodyError{Status: http.StatusBadRequest, Message: "request body is not valid UTF-8"}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	return httpx.DecodeJSON(w, r, h.MaxBodyBytes, v, true)
 }
 
