@@ -7,4 +7,5 @@
 //
 //	cd browser && go test ./...
 //	BROWSER_SCREENSHOTS=/tmp/shots go test -v ./...   # keep the screenshots
+//	CHROMIUM=/opt/chrome/chrome go test ./...          # another browser binary
 package browser

@@ -908,6 +908,10 @@ async function restoreOperation(op, button) {
 // ---- wiring ----
 
 function init() {
+  // A blocked script, style or request would fail quietly: say it where
+  // developers and the browser test look.
+  document.addEventListener('securitypolicyviolation', (e) =>
+    console.error(`Content-Security-Policy blocked ${e.blockedURI || 'inline code'} (${e.violatedDirective})`));
   $('#login').addEventListener('submit', (e) => {
     e.preventDefault();
     signIn($('#token').value.trim());
