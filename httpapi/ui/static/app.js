@@ -12,6 +12,7 @@ const SCAN_PAGES = 10; // namespace scan: pages of 1,000 artifacts
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || '',
+  session: 0, // counts sign-ins and sign-outs: an answer for an earlier one is dropped
   namespaces: null, // [{name, live, deleted}]
   nsCursor: { namespace: '', cursor: '', before: '', page: null },
   artifact: null, // the artifact on view
@@ -133,6 +134,7 @@ async function signIn(token) {
 function signOut(why) {
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = '';
+  state.session++;
   if (state.events) state.events.abort();
   state.events = null;
   state.ops.clear();
@@ -144,6 +146,9 @@ function signOut(why) {
   state.artifact = null;
   clearPreview();
   crumbs();
+  $('#namespaces').replaceChildren();
+  $('#operations').replaceChildren();
+  $('#artifacts tbody').replaceChildren();
   $('#app').hidden = true;
   $('#session').hidden = true;
   $('#login').hidden = false;
@@ -154,6 +159,7 @@ function signOut(why) {
 }
 
 function start() {
+  state.session++;
   $('#login').hidden = true;
   $('#session').hidden = false;
   $('#welcome').hidden = true;
@@ -189,6 +195,7 @@ function crumbs(namespace, artifact) {
 // the native API has no list of namespaces, and a principal sees only its
 // own anyway.
 async function loadNamespaces() {
+  const session = state.session;
   const counts = new Map();
   let cursor = '';
   let pages = 0;
@@ -205,8 +212,9 @@ async function loadNamespaces() {
       pages++;
     } while (cursor && pages < SCAN_PAGES);
   } catch (err) {
-    showError(err);
+    if (session === state.session) showError(err);
   }
+  if (session !== state.session) return;
   state.namespaces = [...counts.values()].sort((a, b) => a.name.localeCompare(b.name));
   $('#namespaces-note').textContent = cursor ? `the first ${pages * 1000} artifacts scanned` : '';
   const list = $('#namespaces');
@@ -230,12 +238,14 @@ async function showNamespace(ns, { cursor = '', before = '' } = {}) {
   markNamespace(ns);
   $('#namespace-title').textContent = `Namespace ${ns}`;
   const include = $('#show-deleted').checked ? 'all' : 'non-deleted';
+  const session = state.session;
   let page;
   try {
     page = await api('GET', '/v1/artifacts', { query: { namespace: ns, include, limit: 50, cursor, before } });
   } catch (err) {
-    return showError(err);
+    return session === state.session && showError(err);
   }
+  if (session !== state.session) return;
   state.nsCursor = { namespace: ns, page };
   const names = new Map(page.data.map((a) => [a.id, a]));
   const rows = page.data.map((a) =>
@@ -266,10 +276,12 @@ function stateBadge(a) {
 
 async function showArtifact(id) {
   $('#artifact-view').hidden = false;
+  const session = state.session;
   let a;
   try {
     a = await api('GET', `/v1/artifacts/${enc(id)}`, { query: { include: 'all' } });
   } catch (err) {
+    if (session !== state.session) return;
     $('#artifact-view').hidden = true;
     state.artifact = null;
     crumbs();
@@ -279,6 +291,7 @@ async function showArtifact(id) {
     }
     return showError(err);
   }
+  if (session !== state.session) return;
   const same = state.artifact && state.artifact.id === a.id;
   state.artifact = a;
   crumbs(a.namespace, a);
@@ -371,12 +384,14 @@ async function gather(a) {
 }
 
 async function drawGraph(a) {
+  const session = state.session;
   let g;
   try {
     g = await gather(a);
   } catch (err) {
-    return showError(err);
+    return session === state.session && showError(err);
   }
+  if (session !== state.session) return;
   $('#versions').replaceChildren(
     ...g.versions.map((v) =>
       h('li', { class: v.id === a.id ? 'current' : '' },
