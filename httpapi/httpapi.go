@@ -47,6 +47,7 @@ import (
 	"github.com/modelreg/registry/httpapi/modelarts"
 	"github.com/modelreg/registry/httpapi/native"
 	"github.com/modelreg/registry/httpapi/openmetadata"
+	"github.com/modelreg/registry/httpapi/ui"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -215,7 +216,8 @@ type Config struct {
 
 // NewHandler returns a handler that serves every dialect, GET /healthz
 // (the process is up), GET /readyz (the registry answers and its
-// invariants hold) and GET /metrics (Prometheus text; no credential).
+// invariants hold), GET /metrics (Prometheus text; no credential), and
+// the web page under /ui/ (package httpapi/ui), to which GET / redirects.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("httpapi: Config.Registry is nil")
@@ -281,6 +283,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	for _, p := range native.Patterns {
 		handle("native", p, nv)
 	}
+	// The web page, and / sends a browser to it.
+	handle("ui", "GET "+ui.Prefix, httpx.Serve(cfg.Logger, "ui", plain, ui.Handler()))
+	handle("ui", "GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	return httpx.RequestID(mux), nil
 }
 

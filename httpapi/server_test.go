@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -55,4 +57,31 @@ func TestSeedDemo(t *testing.T) {
 	_, err = httpapi.SeedDemo(context.Background(), h, reg)
 	assert.Error(t, err)
 	require.NoError(t, reg.Check())
+}
+
+// TestNewHandlerServesThePage: the web page is under /ui/, without
+// credentials (it holds none; its API calls carry the user's token), and
+// / redirects a browser to it.
+func TestNewHandlerServesThePage(t *testing.T) {
+	reg, err := registry.New()
+	require.NoError(t, err)
+	h, err := httpapi.NewHandler(httpapi.Config{Registry: reg, Credentials: httpapi.DemoCredentials()})
+	require.NoError(t, err)
+	cases := []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{http.MethodGet, "/", http.StatusFound, "/ui/"},
+		{http.MethodGet, "/ui", http.StatusTemporaryRedirect, "/ui/"},
+		{http.MethodGet, "/ui/", http.StatusOK, ""},
+		{http.MethodHead, "/ui/app.js", http.StatusOK, ""},
+		{http.MethodPost, "/ui/", http.StatusMethodNotAllowed, ""},
+	}
+	for _, c := range cases {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		assert.Equal(t, c.status, rec.Code, "%s %s", c.method, c.path)
+		assert.Equal(t, c.location, rec.Header().Get("Location"), "%s %s", c.method, c.path)
+	}
 }

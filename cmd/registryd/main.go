@@ -3,7 +3,9 @@
 // registry of seed 003, AWS Lookout for Vision), so that their own clients
 // work against it unchanged, and in its own native API under /v1 (package
 // httpapi/native; its OpenAPI document at /v1/openapi.yaml), with
-// Prometheus metrics at /metrics. See package httpapi for the routes.
+// Prometheus metrics at /metrics; a web page at /ui/ browses the registry
+// and previews deletes on a graph (package httpapi/ui). See package httpapi
+// for the routes.
 //
 //	registryd [-addr 127.0.0.1:8585] [-credentials creds.json | -demo] [-log-format text|json] [-shutdown-timeout 30s]
 //
@@ -148,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("registryd listening", "addr", ln.Addr().String(), "demo", o.demo)
+	log.Info("registryd listening", "addr", ln.Addr().String(), "demo", o.demo, "page", "http://"+ln.Addr().String()+"/ui/")
 	if demo != nil {
 		log.Info("demo credentials", "admin", httpapi.DemoAdmin, "token", httpapi.DemoAdminToken,
 			"awsAccessKeyId", httpapi.DemoAccessKeyID, "awsSecretAccessKey", httpapi.DemoSecretAccessKey,
