@@ -43,9 +43,9 @@ const (
 // registered together, then updated, linked, soft deleted, restored and
 // hard deleted, each op after the previous one returned.
 type crashOp struct {
-	Chain string `json:"c"`           // the chain's name, unique across rounds
-	Kind  string `json:"k"`           // reg, upd, link, sdel, rest, hdel
-	P     string `json:"p"`           // the chain's parent artifact
+	Chain string `json:"c"`            // the chain's name, unique across rounds
+	Kind  string `json:"k"`            // reg, upd, link, sdel, rest, hdel
+	P     string `json:"p"`            // the chain's parent artifact
 	C     string `json:"ch,omitempty"` // its child (reg)
 	Label string `json:"l,omitempty"`  // upd: the label value set
 	Up    string `json:"u,omitempty"`  // link: the upstream (a previous chain's P)
