@@ -1,7 +1,9 @@
 package replicated
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -196,6 +198,9 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: cfg.LogOutput})
 	path := filepath.Join(cfg.DataDir, "raft.db")
+	if err := checkBoltFile(path); err != nil {
+		return fmt.Errorf("replicated: log store: %w", err)
+	}
 	logs, err := raftboltdb.New(raftboltdb.Options{Path: path, BoltOptions: &bbolt.Options{Timeout: time.Second}})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
@@ -239,7 +244,11 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replicated: read log store: %w", err)
 	}
-	if !existing {
+	if existing {
+		if err := checkRecoverable(logs, snaps); err != nil {
+			return err
+		}
+	} else {
 		boot := raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: addr}}}
 		if err := raft.BootstrapCluster(rc, logs, logs, snaps, n.trans, boot); err != nil {
 			return fmt.Errorf("replicated: bootstrap: %w", err)
@@ -264,6 +273,70 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	if err := r.Barrier(cfg.ApplyTimeout + time.Minute).Error(); err != nil {
 		return fmt.Errorf("replicated: replay the log: %w", err)
+	}
+	return nil
+}
+
+// checkRecoverable refuses to start on a directory raft would recover
+// wrongly or not at all: raft restores the newest snapshot it can read and
+// then needs every log entry after it. When the newest snapshots are
+// damaged or missing and the log was compacted past the one that can be
+// read (or there is none, and the log no longer starts at its first entry),
+// writes would be lost or raft would stop on the missing entries; Open says
+// so instead. A snapshot counts as readable when its file is there, its
+// checksum matches and its header is this node's.
+func checkRecoverable(logs raft.LogStore, snaps raft.SnapshotStore) error {
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return fmt.Errorf("replicated: read log store: %w", err)
+	}
+	last, err := logs.LastIndex()
+	if err != nil {
+		return fmt.Errorf("replicated: read log store: %w", err)
+	}
+	list, err := snaps.List()
+	if err != nil {
+		return fmt.Errorf("replicated: list snapshots: %w", err)
+	}
+	var damaged []error
+	for _, meta := range list {
+		if err := readableSnapshot(snaps, meta.ID); err != nil {
+			damaged = append(damaged, fmt.Errorf("snapshot %s: %w", meta.ID, err))
+			continue
+		}
+		if len(damaged) > 0 && last > meta.Index && first > meta.Index+1 {
+			return fmt.Errorf("replicated: cannot recover: the newest snapshots are damaged (%w), and the log no longer holds entries %d to %d after the readable snapshot %s",
+				errors.Join(damaged...), meta.Index+1, first-1, meta.ID)
+		}
+		return nil
+	}
+	if first > 1 {
+		if len(damaged) > 0 {
+			return fmt.Errorf("replicated: cannot recover: no snapshot can be read (%w), and the log no longer holds entries 1 to %d", errors.Join(damaged...), first-1)
+		}
+		return fmt.Errorf("replicated: cannot recover: there is no snapshot, and the log no longer holds entries 1 to %d", first-1)
+	}
+	return nil
+}
+
+// readableSnapshot opens a snapshot (the store checks its checksum as it
+// reads it whole) and checks its header.
+func readableSnapshot(snaps raft.SnapshotStore, id string) error {
+	_, rc, err := snaps.Open(id)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	line, err := bufio.NewReader(rc).ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	var h snapshotHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	if h.Format != snapshotFormat {
+		return fmt.Errorf("format %d, want %d", h.Format, snapshotFormat)
 	}
 	return nil
 }
