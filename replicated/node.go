@@ -153,33 +153,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	opts := []registry.Option{registry.WithTokenTTL(registry.DefaultTokenTTL)}
-	if cfg.TokenTTL != 0 {
-		opts = append(opts, registry.WithTokenTTL(cfg.TokenTTL))
-	}
-	if cfg.PurgeProtection != 0 {
-		opts = append(opts, registry.WithPurgeProtection(cfg.PurgeProtection))
-	}
-	if cfg.AuditLogSize != 0 {
-		opts = append(opts, registry.WithAuditLogSize(cfg.AuditLogSize))
-	}
-	if cfg.Authorizer != nil {
-		opts = append(opts, registry.WithAuthorizer(cfg.Authorizer))
-	}
-	if cfg.AuthorizeReads {
-		opts = append(opts, registry.WithReadAuthorization())
-	}
 	n := &Node{cfg: cfg, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	n.fsm = &fsm{queued: n.wake}
-	// Writes decide their time before they are logged; a call that reads
-	// the clock anyway reads the last applied time, the same on every
-	// replica.
-	opts = append(opts, registry.WithClock(registry.ClockFunc(n.fsm.lastTime)))
-	reg, err := registry.New(opts...)
+	f, err := newFSM(&cfg, n.wake)
 	if err != nil {
 		return nil, err
 	}
-	n.fsm.reg = reg
+	n.fsm = f
 	if err := n.open(ctx); err != nil {
 		n.release()
 		return nil, err
@@ -339,6 +318,36 @@ func readableSnapshot(snaps raft.SnapshotStore, id string) error {
 		return fmt.Errorf("format %d, want %d", h.Format, snapshotFormat)
 	}
 	return nil
+}
+
+// newFSM returns a state machine with an empty registry configured by cfg.
+func newFSM(cfg *Config, queued func()) (*fsm, error) {
+	f := &fsm{queued: queued}
+	// Writes decide their time before they are logged; a call that reads
+	// the clock anyway reads the last applied time, the same on every
+	// replica.
+	opts := []registry.Option{registry.WithClock(registry.ClockFunc(f.lastTime))}
+	if cfg.TokenTTL != 0 {
+		opts = append(opts, registry.WithTokenTTL(cfg.TokenTTL))
+	}
+	if cfg.PurgeProtection != 0 {
+		opts = append(opts, registry.WithPurgeProtection(cfg.PurgeProtection))
+	}
+	if cfg.AuditLogSize != 0 {
+		opts = append(opts, registry.WithAuditLogSize(cfg.AuditLogSize))
+	}
+	if cfg.Authorizer != nil {
+		opts = append(opts, registry.WithAuthorizer(cfg.Authorizer))
+	}
+	if cfg.AuthorizeReads {
+		opts = append(opts, registry.WithReadAuthorization())
+	}
+	reg, err := registry.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	f.reg = reg
+	return f, nil
 }
 
 // release lets go of everything open took, in reverse.
