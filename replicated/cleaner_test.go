@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -121,6 +122,12 @@ func TestNodeCleanupCrashBeforeSettle(t *testing.T) {
 	require.Eventually(t, func() bool { return len(pendingURIs(t, again.Registry())) == 0 }, 10*time.Second, 5*time.Millisecond)
 	assert.Equal(t, []string{"s3://b/m"}, cl.handed(), "retried after the restart")
 	require.NoError(t, again.Registry().Check())
+
+	// Cleaning runs on the leader only: a node that no longer leads (here,
+	// one shut down) refuses.
+	require.NoError(t, again.Close())
+	_, err := again.RetryCleanups(alice)
+	assert.ErrorIs(t, err, raft.ErrNotLeader)
 }
 
 // The node's authorizer is asked as each entry is applied, with the

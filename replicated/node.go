@@ -394,8 +394,13 @@ func (n *Node) Leader() string {
 	return string(id)
 }
 
-// AppliedIndex is the index of the latest log entry applied.
-func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+// AppliedIndex is the index of the latest log entry applied: when a write
+// has returned, at least its own.
+func (n *Node) AppliedIndex() uint64 {
+	// raft counts an entry applied only after its writer was answered;
+	// the state machine counts it as soon as it is.
+	return max(n.raft.AppliedIndex(), n.fsm.index.Load())
+}
 
 // Snapshot takes a snapshot now, as raft does by itself past
 // SnapshotThreshold entries, and compacts the log behind it.
