@@ -142,9 +142,17 @@ func TestNodeAuthorizer(t *testing.T) {
 	assert.ErrorIs(t, err, registry.ErrForbidden)
 	a, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m"})
 	require.NoError(t, err)
+	// A refused delete or reset is decided before the entry: not logged.
+	before := n.AppliedIndex()
 	_, err = n.Delete(bob, a.ID)
 	assert.ErrorIs(t, err, registry.ErrForbidden)
 	assert.ErrorIs(t, n.Reset(bob), registry.ErrForbidden)
+	assert.Equal(t, before, n.AppliedIndex())
+	// A multi-item delete reports a refusal per item, as the library does.
+	res, err := n.Delete(bob, a.ID, registry.DeleteOptions{Hard: true, Recursive: true})
+	require.NoError(t, err)
+	require.Len(t, res.Failed, 1)
+	assert.Equal(t, registry.CodeForbidden, res.Failed[0].Code)
 	_, err = n.RetryCleanups(bob)
 	assert.ErrorIs(t, err, registry.ErrForbidden)
 	got, err := n.Registry().Get(alice, a.ID)
