@@ -274,3 +274,35 @@ func TestNodeConcurrentWriters(t *testing.T) {
 	assert.Len(t, page.Items, 160)
 	require.NoError(t, n.Registry().Check())
 }
+
+// A restart after a snapshot recovers the snapshot and the log's tail.
+func TestNodeRestartFromSnapshotAndTail(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.TrailingLogs = 2 // the snapshot, not the log, holds the first writes
+	n := openNode(t, cfg)
+	register := func(name string) registry.Artifact {
+		a, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: name,
+			StorageURIs: []string{"s3://b/" + name}})
+		require.NoError(t, err)
+		return a
+	}
+	a, b := register("a"), register("b")
+	require.NoError(t, n.Link(alice, a.ID, b.ID))
+	_, err := n.Delete(alice, a.ID, registry.DeleteOptions{ClientToken: "tok"})
+	require.NoError(t, err)
+	snapshotOrSkip(t, n)
+	c := register("c")
+	_, err = n.Delete(alice, c.ID, registry.DeleteOptions{Hard: true})
+	require.NoError(t, err)
+	want := dump(t, n.Registry())
+	require.NoError(t, n.Close())
+
+	again := openNode(t, cfg)
+	assert.Equal(t, want, dump(t, again.Registry()))
+	require.NoError(t, again.Registry().Check())
+	// The token of the delete before the snapshot still replays.
+	res, err := again.Delete(alice, a.ID, registry.DeleteOptions{ClientToken: "tok"})
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+}
