@@ -133,6 +133,7 @@ type Node struct {
 	snaps *raft.FileSnapshotStore
 	trans raft.Transport
 
+	closed    chan struct{} // closed once raft has shut down
 	kick      chan struct{}
 	cleanMu   sync.Mutex // one cleaning round at a time
 	stop      context.CancelFunc
@@ -153,7 +154,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	n := &Node{cfg: cfg, kick: make(chan struct{}, 1), done: make(chan struct{}), closed: make(chan struct{})}
 	f, err := newFSM(&cfg, n.wake)
 	if err != nil {
 		return nil, err
@@ -374,6 +375,7 @@ func (n *Node) Close() error {
 		if n.raft != nil {
 			errs = append(errs, n.raft.Shutdown().Error())
 		}
+		close(n.closed)
 		n.stop()
 		<-n.done
 		errs = append(errs, n.release())
@@ -434,7 +436,20 @@ func (n *Node) apply(ctx context.Context, t entryType, c *command) (any, error) 
 		return nil, err
 	}
 	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
-	if err := f.Error(); err != nil {
+	// raft answers every entry it dequeues, but one still queued when it
+	// shuts down is never answered: wait for the answer or the shutdown.
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err = <-done:
+	case <-n.closed:
+		select {
+		case err = <-done:
+		default:
+			return nil, fmt.Errorf("replicated: %s interrupted: %w before it was applied; it takes effect at the next start if its entry reached the log", t, raft.ErrRaftShutdown)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("replicated: %s not applied: %w", t, err)
 	}
 	res, ok := f.Response().(*response)

@@ -306,3 +306,34 @@ func TestNodeRestartFromSnapshotAndTail(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.Replayed)
 }
+
+// A node given an address binds raft's TCP transport there (127.0.0.1
+// only in tests); a closed node refuses writes.
+func TestNodeOnTCPAndClosed(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Addr = "127.0.0.1:0"
+	n := openNode(t, cfg)
+	_, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m"})
+	require.NoError(t, err)
+	require.NoError(t, n.Close())
+	require.NoError(t, n.Close(), "Close twice")
+	_, err = n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "late"})
+	assert.Error(t, err)
+	page, err := n.Registry().List(alice, registry.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 1, "reads still work")
+
+	_, err = replicated.Open(context.Background(), replicated.Config{})
+	var e *registry.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "DataDir", e.Field)
+}
+
+// Two nodes cannot share a data directory.
+func TestNodeDataDirInUse(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	openNode(t, cfg)
+	_, err := openErr(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in use")
+}
