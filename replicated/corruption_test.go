@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,7 +176,16 @@ func TestNodeDamagedSnapshots(t *testing.T) {
 				}
 			}
 			require.Len(t, snaps, 2)
-			// Names sort by term, index and time: the last is the newest.
+			// Names are term-index-time: order them by index, newest last
+			// ("2-13-..." sorts before "2-8-..." as text).
+			index := func(name string) int {
+				f := strings.Split(name, "-")
+				require.Len(t, f, 3, name)
+				i, err := strconv.Atoi(f[1])
+				require.NoError(t, err)
+				return i
+			}
+			sort.Slice(snaps, func(i, j int) bool { return index(snaps[i]) < index(snaps[j]) })
 			c.damage(t, filepath.Join(dir, "snapshots", snaps[1]))
 			if c.all {
 				c.damage(t, filepath.Join(dir, "snapshots", snaps[0]))
