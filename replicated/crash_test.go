@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,7 +228,8 @@ func TestCrashRecovery(t *testing.T) {
 			return
 		}
 	}
-	t.Logf("%d kills, %d chains, %d acknowledged writes", kills, len(chains), acks)
+	snaps, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	t.Logf("%d kills, %d chains, %d acknowledged writes, %d snapshots kept", kills, len(chains), acks, len(snaps))
 	assert.Greater(t, acks, kills, "the child made progress between kills")
 }
 
