@@ -1,6 +1,7 @@
 package replicated_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/replicated"
 )
 
 // BenchmarkDurableRegister registers artifacts on a durable node (every
@@ -70,6 +72,74 @@ func BenchmarkDurableRegister(b *testing.B) {
 				single = ns
 			} else if single > 0 {
 				b.ReportMetric(single/ns, "x-throughput-of-1")
+			}
+		})
+	}
+}
+
+// BenchmarkRecovery opens a node whose log holds 4000 registrations: once
+// replaying the whole log, once from a snapshot and a short tail. It reports
+// the second against the first; with a snapshot, recovery does not grow
+// with the log's length.
+//
+//	go test -run '^$' -bench Recovery -benchtime 5x ./replicated/
+func BenchmarkRecovery(b *testing.B) {
+	const writes = 4000
+	fill := func(b *testing.B, n *replicated.Node) {
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		for w := 0; w < 64; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := next.Add(1); i <= writes; i = next.Add(1) {
+					if _, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m",
+						Version: fmt.Sprint(i)}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	var whole float64
+	for _, snapshot := range []bool{false, true} {
+		name := "whole-log"
+		if snapshot {
+			name = "snapshot+tail"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := testConfig(b.TempDir())
+			cfg.TrailingLogs = 100
+			n, err := replicated.Open(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fill(b, n)
+			if snapshot {
+				if err := n.Snapshot(); err != nil {
+					n.Close()
+					b.Skip("no snapshot:", err)
+				}
+			}
+			n.Close()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				n, err := replicated.Open(context.Background(), cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				n.Close()
+				b.StartTimer()
+			}
+			ns := float64(time.Since(start).Nanoseconds()) / float64(b.N)
+			if snapshot && whole > 0 {
+				b.ReportMetric(ns/whole, "x-whole-log")
+			} else {
+				whole = ns
 			}
 		})
 	}
