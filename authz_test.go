@@ -114,12 +114,12 @@ func TestAuthorizerIsAskedForEveryArtifactAnOperationTouches(t *testing.T) {
 			return guardAsks(registry.ActionDelete, f.Versions[0].ID, f.Versions[1].ID, f.Versions[2].ID)
 		}},
 		{name: "lineage cascade", setup: guardUndeployNewest, run: func(t *testing.T, f *registrytest.Fixture) []string {
-			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Cascade})
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade})
 			require.NoError(t, err)
 			return guardAsks(registry.ActionHardDelete, f.Dataset.ID, f.Versions[0].ID, f.Versions[1].ID, f.Versions[2].ID)
 		}},
 		{name: "detach", run: func(t *testing.T, f *registrytest.Fixture) []string {
-			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 			require.NoError(t, err)
 			return append(guardAsks(registry.ActionHardDelete, f.Dataset.ID), guardAsks(registry.ActionUpdate, f.Versions[0].ID)...)
 		}},
@@ -341,7 +341,7 @@ func TestRefusalInsideAMultiItemDelete(t *testing.T) {
 			authz := &guardAuthorizer{}
 			f := registrytest.New(t, registry.WithAuthorizer(authz))
 			guardUndeployNewest(t, f)
-			return setup{f: f, authz: authz, target: f.Dataset.ID, opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			return setup{f: f, authz: authz, target: f.Dataset.ID, opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 				refuse: f.Versions[1].ID, deleted: []string{f.Versions[2].ID},
 				failed: map[string]string{f.Versions[1].ID: registry.CodeForbidden,
 					f.Versions[0].ID: registry.CodeHasDependents, f.Dataset.ID: registry.CodeHasDependents}}
@@ -455,7 +455,7 @@ func TestRefusedDetachOfADependent(t *testing.T) {
 		return nil
 	})
 	before := guardSnapshot(t, f)
-	_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+	_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 	guardRequireCode(t, err, registry.ErrForbidden, registry.CodeForbidden)
 	assert.Equal(t, before, guardSnapshot(t, f))
 }
@@ -465,7 +465,7 @@ func TestRefusedDetachOfADependent(t *testing.T) {
 // an updated event is emitted). That is a change to the dependent, so the
 // authorizer must be asked about it as it is for a live one under Detach.
 func TestHardDeleteAsksBeforeMarkingASoftDeletedDependent(t *testing.T) {
-	for _, policy := range []registry.LineagePolicy{registry.Restrict, registry.Detach} {
+	for _, policy := range []registry.LineagePolicy{registry.LineageRestrict, registry.LineageDetach} {
 		t.Run(policy.String(), func(t *testing.T) {
 			authz := registry.NamespaceAuthorizer{registrytest.Principal: {"*"}, "alice": {"team-a"}}
 			f := registrytest.NewEmpty(t, registry.WithAuthorizer(authz))

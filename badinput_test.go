@@ -923,7 +923,7 @@ func badOtherCases() []badCase {
 			return err
 		}},
 		{name: "Delete/atomic lineage cascade into a deployed dependent", want: registry.ErrDeployed, call: func(f *badFixture) error {
-			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Cascade, Atomic: true})
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade, Atomic: true})
 			return err
 		}},
 		{name: "Delete/purge protected", want: registry.ErrPurgeProtected, call: func(f *badFixture) error {
@@ -1040,7 +1040,7 @@ func badOtherCases() []badCase {
 			return err
 		}},
 		{name: "Purge/dry with the largest age", call: func(f *badFixture) error {
-			_, err := f.Purge(f.Ctx, math.MaxInt64, registry.PurgeOptions{DryRun: true, Lineage: registry.Cascade})
+			_, err := f.Purge(f.Ctx, math.MaxInt64, registry.PurgeOptions{DryRun: true, Lineage: registry.LineageCascade})
 			return err
 		}},
 		{name: "Lineage/largest depth", call: func(f *badFixture) error {

@@ -405,7 +405,7 @@ func benchHardDelete(b *testing.B, bw *benchWorld) {
 			}
 		},
 		func(j int) {
-			_, err := bw.reg.Delete(bw.ctx, leaves[j].Artifact.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Restrict})
+			_, err := bw.reg.Delete(bw.ctx, leaves[j].Artifact.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageRestrict})
 			must(b, err)
 		},
 		func(int) {})

@@ -94,7 +94,7 @@ func badNewCopiesFixture(t *testing.T) *badCopiesFixture {
 	f.MustLink(t, f.M.ID, f.Down.ID)
 	require.NoError(t, f.Deploy(ctx, f.M.ID, "ep-1"))
 	require.NoError(t, f.Deploy(ctx, f.M.ID, "ep-2"))
-	_, err := f.Delete(ctx, up.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+	_, err := f.Delete(ctx, up.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 	require.NoError(t, err)
 	f.M = f.MustGet(t, f.M.ID)
 	require.NotEmpty(t, f.M.DeletedUpstreams)
@@ -202,7 +202,7 @@ func badCopyCases() []badCopyCase {
 			dep := f.MustRegister(t, badFull("dep"))
 			f.MustLink(t, vs[0].ID, dep.ID)
 			require.NoError(t, f.Deploy(f.Ctx, vs[3].ID, "ep"))
-			o := registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: 3, Lineage: registry.Detach, ClientToken: "copies"}
+			o := registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: 3, Lineage: registry.LineageDetach, ClientToken: "copies"}
 			res := badOK[registry.Result](t)(f.Delete(f.Ctx, vs[0].ID, o))
 			require.NotEmpty(t, res.Deleted)
 			require.NotEmpty(t, res.Failed)

@@ -109,14 +109,14 @@ func TestEveryCommittedChangeEmitsOneEventPerArtifact(t *testing.T) {
 			return guardWants(registry.EventDeleted, res.Deleted...)
 		}},
 		{name: "hard delete detaching a dependent", run: func(t *testing.T, f *registrytest.Fixture) []guardWant {
-			res, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+			res, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 			require.NoError(t, err)
 			require.Equal(t, []string{f.Versions[0].ID}, res.Detached)
 			return []guardWant{{typ: registry.EventDeleted, id: f.Dataset.ID}, {typ: registry.EventUpdated, id: f.Versions[0].ID}}
 		}},
 		{name: "hard delete cascading through lineage", setup: guardUndeployNewest,
 			run: func(t *testing.T, f *registrytest.Fixture) []guardWant {
-				res, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Cascade})
+				res, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade})
 				require.NoError(t, err)
 				require.Len(t, res.Deleted, 4)
 				return guardWants(registry.EventDeleted, res.Deleted...)
@@ -286,7 +286,7 @@ func TestDryRunsAndFailedCallsEmitNothing(t *testing.T) {
 			return err
 		}},
 		{name: "hard delete dry run", call: func(f *registrytest.Fixture) error {
-			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach, DryRun: true})
+			_, err := f.Delete(f.Ctx, f.Dataset.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach, DryRun: true})
 			return err
 		}},
 		{name: "purge dry run",

@@ -146,10 +146,10 @@ func TestIsolationRefusalsRevealNothing(t *testing.T) {
 			return w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, DryRun: true})
 		}, missing: isoTold},
 		{name: "Lineage-cascade dry run taking a foreign dependent", code: registry.CodeForbidden, target: isoModel, call: func(w *isoWorld, _, _ string) (any, error) {
-			return w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, DryRun: true, Atomic: true, Lineage: registry.Cascade})
+			return w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, DryRun: true, Atomic: true, Lineage: registry.LineageCascade})
 		}, missing: isoTold},
 		{name: "Detach marking a foreign dependent", code: registry.CodeForbidden, target: isoModel, call: func(w *isoWorld, _, _ string) (any, error) {
-			return w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, DryRun: true, Lineage: registry.Detach})
+			return w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, DryRun: true, Lineage: registry.LineageDetach})
 		}, missing: isoTold},
 	}
 	for _, c := range cases {

@@ -149,7 +149,7 @@ func TestIsolationWritesCannotReachAnotherNamespace(t *testing.T) {
 			return err, w.aPkg
 		}},
 		{"Hard delete detaching a foreign dependent", func(t *testing.T, w *isoWorld) (error, registry.Artifact) {
-			_, err := w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+			_, err := w.f.Delete(w.bob, w.bData.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 			return err, w.aModel
 		}},
 		{"Restore a foreign artifact", func(t *testing.T, w *isoWorld) (error, registry.Artifact) {

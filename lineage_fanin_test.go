@@ -126,7 +126,7 @@ func TestLineageLargeFanIn(t *testing.T) {
 
 	// Detach, one upstream, then the package with 9,989 at once: the set
 	// shrinks from a tree back to the ten upstreams outside the package.
-	res, err = f.Delete(f.Ctx, ups[21], registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+	res, err = f.Delete(f.Ctx, ups[21], registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 	require.NoError(t, err)
 	assert.Equal(t, []string{model}, res.Detached)
 	assert.Equal(t, []string{ups[21]}, f.MustGet(t, model).DeletedUpstreams)
@@ -134,7 +134,7 @@ func TestLineageLargeFanIn(t *testing.T) {
 	require.Equal(t, kept, upstreamsOf(t, f, model))
 	require.NoError(t, f.Check())
 
-	res, err = f.Delete(f.Ctx, pkg, registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.Detach})
+	res, err = f.Delete(f.Ctx, pkg, registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.LineageDetach})
 	require.NoError(t, err)
 	assert.Len(t, res.Deleted, n/2-10)
 	assert.Equal(t, []string{model}, res.Detached)

@@ -486,8 +486,8 @@ func (m *modelState) resolve(id, fqn string, ns, name, version string) *registry
 // returned (IDs are random; the model checks how they are used).
 func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	d := o.del
-	if d.CascadeLimit < 0 || d.Lineage < registry.Restrict || d.Lineage > registry.Cascade || !modelValidToken(d.ClientToken) ||
-		(d.CascadeLimit != 0 && !d.Cascade) || (d.Lineage != registry.Restrict && !d.Hard && !d.Cascade) {
+	if d.CascadeLimit < 0 || d.Lineage < registry.LineageRestrict || d.Lineage > registry.LineageCascade || !modelValidToken(d.ClientToken) ||
+		(d.CascadeLimit != 0 && !d.Cascade) || (d.Lineage != registry.LineageRestrict && !d.Hard && !d.Cascade) {
 		return modelOutcome{code: registry.CodeInvalid}
 	}
 	limit := d.CascadeLimit
@@ -522,7 +522,7 @@ func (m *modelState) delete(o modelOp, op string) modelOutcome {
 	}
 	p := m.plan(d, o.principal)
 	p.build([]*registry.Artifact{a}, limit)
-	multi := d.Recursive || d.Cascade || (d.Hard && d.Lineage == registry.Cascade)
+	multi := d.Recursive || d.Cascade || (d.Hard && d.Lineage == registry.LineageCascade)
 	if code := p.failure(multi); code != "" && (d.Atomic || !multi) {
 		return modelOutcome{code: code}
 	}
@@ -602,7 +602,7 @@ func (m *modelState) restore(o modelOp) modelOutcome {
 // of the soft-deleted artifacts deleted at or before now-age, oldest first,
 // skipping those whose parent is purged with them.
 func (m *modelState) purge(o modelOp, op string) modelOutcome {
-	if o.age < 0 || o.purge.Lineage < registry.Restrict || o.purge.Lineage > registry.Cascade {
+	if o.age < 0 || o.purge.Lineage < registry.LineageRestrict || o.purge.Lineage > registry.LineageCascade {
 		return modelOutcome{code: registry.CodeInvalid}
 	}
 	reason := o.purge.Reason
@@ -708,7 +708,7 @@ func (p *modelPlan) build(roots []*registry.Artifact, limit int) {
 		for i := 0; i < len(p.items); i++ {
 			x := p.items[i]
 			x.downIDs = p.m.downstreams(x.a.ID)
-			if p.o.Lineage != registry.Cascade {
+			if p.o.Lineage != registry.LineageCascade {
 				continue
 			}
 			for _, d := range x.downIDs {
@@ -836,7 +836,7 @@ func (p *modelPlan) check(x *modelItem) {
 			dep := p.m.arts[d]
 			switch {
 			case p.byID[d] != nil:
-			case !dep.Deleted && p.o.Lineage != registry.Detach:
+			case !dep.Deleted && p.o.Lineage != registry.LineageDetach:
 				x.fail = registry.CodeHasDependents
 			case p.o.Hard && !p.m.allowed(p.principal, registry.ActionUpdate, dep):
 				x.fail = registry.CodeForbidden
@@ -870,7 +870,7 @@ func (p *modelPlan) propagate() {
 		// them if it is live; otherwise a hard delete marks it, if the
 		// principal may.
 		code := registry.CodeHasDependents
-		if x.a.Deleted || p.o.Lineage == registry.Detach {
+		if x.a.Deleted || p.o.Lineage == registry.LineageDetach {
 			if !p.o.Hard || p.m.allowed(p.principal, registry.ActionUpdate, x.a) {
 				continue
 			}

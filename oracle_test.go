@@ -156,7 +156,7 @@ func (o modelOp) String() string {
 		if d.CascadeLimit != 0 {
 			opts = append(opts, fmt.Sprintf("CascadeLimit:%d", d.CascadeLimit))
 		}
-		if d.Lineage != registry.Restrict {
+		if d.Lineage != registry.LineageRestrict {
 			opts = append(opts, "Lineage:"+d.Lineage.String())
 		}
 		if d.ClientToken != "" {
@@ -421,7 +421,7 @@ func (g *modelGen) deleteOptions() registry.DeleteOptions {
 		d.CascadeLimit = 1 + g.c.intn(3)
 	}
 	if !d.Hard && !d.Cascade {
-		d.Lineage = registry.Restrict // the policy applies to hard and cascade deletes only
+		d.Lineage = registry.LineageRestrict // the policy applies to hard and cascade deletes only
 	}
 	if modelChance(g.c, 35) {
 		d.ClientToken = modelPick(g.c, modelTokens)
@@ -434,7 +434,7 @@ func (g *modelGen) deleteOptions() registry.DeleteOptions {
 	case 2:
 		d.CascadeLimit, d.Cascade = 2, false // a limit without Cascade
 	case 3:
-		d.Lineage, d.Hard, d.Cascade = registry.Detach, false, false // a policy on a plain soft delete
+		d.Lineage, d.Hard, d.Cascade = registry.LineageDetach, false, false // a policy on a plain soft delete
 	}
 	return d
 }
@@ -901,7 +901,7 @@ func modelSimpler(op modelOp) []modelOp {
 			func(d *registry.DeleteOptions) { d.Atomic = false },
 			func(d *registry.DeleteOptions) { d.DryRun = false },
 			func(d *registry.DeleteOptions) { d.CascadeLimit = 0 },
-			func(d *registry.DeleteOptions) { d.Lineage = registry.Restrict },
+			func(d *registry.DeleteOptions) { d.Lineage = registry.LineageRestrict },
 			func(d *registry.DeleteOptions) { d.ClientToken = "" },
 			func(d *registry.DeleteOptions) { d.Reason = "" },
 		} {

@@ -91,7 +91,7 @@ func planProperty(t *testing.T, seed int64) {
 		case 0, 1:
 			o = registry.DeleteOptions{Recursive: rng.Intn(2) == 0}
 		case 2:
-			o = registry.DeleteOptions{Hard: true, Lineage: registry.Detach}
+			o = registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach}
 		default:
 			continue
 		}
@@ -172,7 +172,7 @@ func planCheckRules(t *testing.T, w *planWorld, before planState, target string,
 	for _, f := range res.Failed {
 		failed[f.ID] = f.Code
 	}
-	multi := o.Recursive || o.Cascade || (o.Hard && o.Lineage == registry.Cascade)
+	multi := o.Recursive || o.Cascade || (o.Hard && o.Lineage == registry.LineageCascade)
 
 	// The error: not found, or one of the failures, the target's own when
 	// it failed; none for a multi-item partial delete.
@@ -205,7 +205,7 @@ func planCheckRules(t *testing.T, w *planWorld, before planState, target string,
 
 	// Lineage: under Restrict and Cascade no live dependent outside the
 	// set is left behind by a hard or cascade delete.
-	if (o.Hard || o.Cascade) && o.Lineage != registry.Detach {
+	if (o.Hard || o.Cascade) && o.Lineage != registry.LineageDetach {
 		for e := range before.edges {
 			if deleted[e[0]] && !before.arts[e[1]].Deleted {
 				assert.True(t, deleted[e[1]], "%s was deleted and its live dependent %s was not (%s)", w.label(e[0]), w.label(e[1]), o.Lineage)
@@ -244,7 +244,7 @@ func planCheckRules(t *testing.T, w *planWorld, before planState, target string,
 		_, f := failed[id]
 		return deleted[id] || f
 	}
-	if o.Lineage == registry.Cascade || slices.ContainsFunc(eligible, func(id string) bool { return planHasAncestorIn(before, id, inPlan) }) {
+	if o.Lineage == registry.LineageCascade || slices.ContainsFunc(eligible, func(id string) bool { return planHasAncestorIn(before, id, inPlan) }) {
 		return
 	}
 	version := func(id string) int {

@@ -676,14 +676,14 @@ func planCases() []planCase {
 			messages: map[string][]string{"c1": {"fqn:x"}, "p": {"is not empty", "fqn:c1"}},
 			err:      registry.ErrNotEmpty},
 		{name: "children/hard sweep of a soft-deleted child with a live dependent, detach", build: sweep, target: "p",
-			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.Detach},
+			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach},
 			deleted: []string{"c1", "p"}, ordered: true, detached: map[string][]string{"x": {"c1"}}},
 		{name: "children/hard sweep of a soft-deleted child with a live dependent, lineage cascade", build: sweep, target: "p",
-			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			deleted: []string{"x", "c1", "p"}, ordered: true},
 		{name: "children/a live child the lineage cascade takes is not left behind",
 			build:  func(w *planWorld) { w.model("p", ""); w.model("c", "p"); w.link("p", "c") },
-			target: "p", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			target: "p", opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			deleted: []string{"c", "p"}, ordered: true},
 		{name: "children/a parent and its live child both taken by the lineage cascade",
 			build: func(w *planWorld) {
@@ -693,7 +693,7 @@ func planCases() []planCase {
 				w.link("d", "p")
 				w.link("d", "c")
 			},
-			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			deleted: []string{"c", "p", "d"}},
 		{name: "children/a live child the lineage cascade takes fails its parent when it fails",
 			build: func(w *planWorld) {
@@ -704,7 +704,7 @@ func planCases() []planCase {
 				w.link("d", "c")
 				w.deploy("c")
 			},
-			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			failed:   map[string]string{"c": deployed, "p": notEmpty, "d": hasDeps},
 			messages: map[string][]string{"p": {"is not empty", "fqn:c"}}},
 		{name: "children/a version contained in another version goes with it in a cascade",
@@ -761,10 +761,10 @@ func planCases() []planCase {
 			failed:   map[string]string{"c1": hasDeps, "p": notEmpty},
 			messages: map[string][]string{"c1": {"fqn:x"}, "p": {"is not empty", "fqn:c1"}}},
 		{name: "recursive/hard detach: the outside dependent is marked", build: outsideDependent, target: "p",
-			opts:    registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.Detach},
+			opts:    registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.LineageDetach},
 			deleted: []string{"c1", "c2", "p"}, detached: map[string][]string{"x": {"c1"}}},
 		{name: "recursive/hard lineage cascade: the outside dependent goes first", build: outsideDependent, target: "p",
-			opts:    registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.LineageCascade},
 			deleted: []string{"x", "c1", "c2", "p"}},
 		{name: "recursive/soft: lineage between siblings does not order a plain soft delete",
 			build:  func(w *planWorld) { w.model("p", ""); w.model("c1", "p"); w.model("c2", "p"); w.link("c1", "c2") },
@@ -924,10 +924,10 @@ func planCases() []planCase {
 			failed:   map[string]string{"m2": hasDeps},
 			messages: map[string][]string{"m2": {"fqn:m2", "fqn:f", "1 live dependent"}}},
 		{name: "lineage/soft cascade, detach: deleted, edges kept, nothing marked", build: lin, target: "m1",
-			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.Detach},
+			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.LineageDetach},
 			deleted: []string{"m1", "m2"}, ordered: true},
 		{name: "lineage/soft cascade, cascade: the dependent goes first", build: lin, target: "m1",
-			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.LineageCascade},
 			deleted: []string{"m1", "f", "m2"}},
 		{name: "lineage/hard, restrict refuses and names the dependent", build: lin, target: "m2", opts: planHard,
 			failed:   map[string]string{"m2": hasDeps},
@@ -936,19 +936,19 @@ func planCases() []planCase {
 		{name: "lineage/hard by FQN, restrict refuses", build: lin, target: "m2", opts: planHard, byFQN: true,
 			failed: map[string]string{"m2": hasDeps}, err: registry.ErrHasDependents},
 		{name: "lineage/hard, detach drops the edge and marks the dependent", build: lin, target: "m2",
-			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.Detach},
+			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach},
 			deleted: []string{"m2"}, detached: map[string][]string{"f": {"m2"}}},
 		{name: "lineage/hard, cascade deletes the dependent first", build: lin, target: "m2",
-			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			deleted: []string{"f", "m2"}, ordered: true},
 		{name: "lineage/hard cascade of versions, restrict", build: lin, target: "m1",
 			opts:    registry.DeleteOptions{Hard: true, Cascade: true},
 			deleted: []string{"m1"}, failed: map[string]string{"m2": hasDeps}, messages: map[string][]string{"m2": {"fqn:f"}}},
 		{name: "lineage/hard cascade of versions, detach", build: lin, target: "m1",
-			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.Detach},
+			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.LineageDetach},
 			deleted: []string{"m1", "m2"}, ordered: true, detached: map[string][]string{"f": {"m2"}}},
 		{name: "lineage/hard cascade of versions, cascade", build: lin, target: "m1",
-			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.LineageCascade},
 			deleted: []string{"m1", "f", "m2"}},
 		{name: "lineage/an upstream is not a dependent", build: lin, target: "m1", opts: planHard,
 			deleted: []string{"m1"}},
@@ -983,7 +983,7 @@ func planCases() []planCase {
 				w.link("a", "b")
 				w.link("b", "c")
 			},
-			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			deleted: []string{"c", "b", "a", "d"}, ordered: true},
 		{name: "lineage/hard cascade: a deployed dependent blocks its upstream chain",
 			build: func(w *planWorld) {
@@ -996,7 +996,7 @@ func planCases() []planCase {
 				w.link("d", "e")
 				w.deploy("b")
 			},
-			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			target: "d", opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			deleted:  []string{"e"},
 			failed:   map[string]string{"b": deployed, "a": hasDeps, "d": hasDeps},
 			messages: map[string][]string{"a": {"fqn:b", registry.CodeDeployed}, "d": {"fqn:a"}}},
@@ -1009,31 +1009,31 @@ func planCases() []planCase {
 				w.link("a", "b")
 				w.deploy("b")
 			},
-			target: "m1", opts: registry.DeleteOptions{Cascade: true, Lineage: registry.Cascade},
+			target: "m1", opts: registry.DeleteOptions{Cascade: true, Lineage: registry.LineageCascade},
 			deleted: []string{"m2"},
 			failed:  map[string]string{"b": deployed, "a": hasDeps, "m1": hasDeps}},
 		{name: "lineage/soft cascade, cascade: a deployed direct dependent fails its version",
 			build: linPlus(func(w *planWorld) { w.deploy("f") }), target: "m1",
-			opts:     registry.DeleteOptions{Cascade: true, Lineage: registry.Cascade},
+			opts:     registry.DeleteOptions{Cascade: true, Lineage: registry.LineageCascade},
 			deleted:  []string{"m1"},
 			failed:   map[string]string{"f": deployed, "m2": hasDeps},
 			messages: map[string][]string{"m2": {"fqn:f", registry.CodeDeployed}}},
 		{name: "lineage/cascade: a dependent with a live child needs recursive",
 			build: linPlus(func(w *planWorld) { w.model("fc", "f") }), target: "m2",
-			opts:     registry.DeleteOptions{Hard: true, Lineage: registry.Cascade},
+			opts:     registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade},
 			failed:   map[string]string{"f": notEmpty, "m2": hasDeps},
 			messages: map[string][]string{"f": {"model is not empty", "fqn:fc"}}},
 		{name: "lineage/cascade + recursive: a dependent with its child",
 			build: linPlus(func(w *planWorld) { w.model("fc", "f") }), target: "m2",
-			opts:    registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.LineageCascade},
 			deleted: []string{"fc", "f", "m2"}, ordered: true},
 		{name: "lineage/detach marks a deployed dependent",
 			build: linPlus(func(w *planWorld) { w.deploy("f") }), target: "m2",
-			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.Detach},
+			opts:    registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach},
 			deleted: []string{"m2"}, detached: map[string][]string{"f": {"m2"}}},
 		{name: "lineage/hard cascade, detach: a failed version in the set is marked",
 			build:  func(w *planWorld) { w.versions("m", "1", "2"); w.link("m1", "m2"); w.deploy("m2") },
-			target: "m1", opts: registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.Detach},
+			target: "m1", opts: registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.LineageDetach},
 			deleted: []string{"m1"}, failed: map[string]string{"m2": deployed}, detached: map[string][]string{"m2": {"m1"}}},
 		{name: "lineage/hard cascade, restrict: a failed version in the set fails what it was made from",
 			build:  func(w *planWorld) { w.versions("m", "1", "2"); w.link("m1", "m2"); w.deploy("m2") },
@@ -1046,7 +1046,7 @@ func planCases() []planCase {
 				w.link("m1", "m2")
 				w.link("m2", "m3")
 			},
-			target: "m1", opts: registry.DeleteOptions{Cascade: true, CascadeLimit: 1, Lineage: registry.Cascade},
+			target: "m1", opts: registry.DeleteOptions{Cascade: true, CascadeLimit: 1, Lineage: registry.LineageCascade},
 			deleted: []string{"m3", "m2", "m1"}, ordered: true},
 
 		// Rule 8: atomic, beyond the atomic run every case gets.
@@ -1085,8 +1085,8 @@ func TestPlanModelArtsSampleOnTheFixture(t *testing.T) {
 		deleted []int // indexes into Versions, in order
 		failed  map[int]string
 	}{
-		{registry.Detach, []int{1, 0}, map[int]string{2: registry.CodeDeployed}},
-		{registry.Restrict, nil, map[int]string{2: registry.CodeDeployed, 1: registry.CodeHasDependents, 0: registry.CodeHasDependents}},
+		{registry.LineageDetach, []int{1, 0}, map[int]string{2: registry.CodeDeployed}},
+		{registry.LineageRestrict, nil, map[int]string{2: registry.CodeDeployed, 1: registry.CodeHasDependents, 0: registry.CodeHasDependents}},
 	} {
 		t.Run(c.lineage.String(), func(t *testing.T) {
 			f := registrytest.New(t)

@@ -148,7 +148,7 @@ func reportThousands(n int) string {
 // as a version of a cascade), not through Recursive, is deleted with it,
 // before it, and fails it only if it fails itself.
 func TestPlanParentJudgedOnWhatThePlanLeaves(t *testing.T) {
-	hardLineage := registry.DeleteOptions{Hard: true, Lineage: registry.Cascade}
+	hardLineage := registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade}
 	cases := []struct {
 		name    string
 		build   func(w *planWorld)
@@ -169,14 +169,14 @@ func TestPlanParentJudgedOnWhatThePlanLeaves(t *testing.T) {
 			name:    "the child is made from its parent, soft cascade of versions",
 			build:   func(w *planWorld) { w.versions("m", "1", "2"); w.model("c", "m1"); w.link("m1", "c") },
 			target:  "m1",
-			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Cascade: true, Lineage: registry.LineageCascade},
 			deleted: []string{"c", "m1", "m2"},
 		},
 		{
 			name:    "the child is made from another version of its parent",
 			build:   func(w *planWorld) { w.versions("m", "1", "2"); w.model("c", "m1"); w.link("m2", "c") },
 			target:  "m1",
-			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.Cascade},
+			opts:    registry.DeleteOptions{Hard: true, Cascade: true, Lineage: registry.LineageCascade},
 			deleted: []string{"c", "m1", "m2"},
 		},
 		{
@@ -387,8 +387,8 @@ func TestPlanDeepLineageFailuresStayLinear(t *testing.T) {
 	}{
 		{"soft cascade, restrict", registry.DeleteOptions{Cascade: true, CascadeLimit: n}},
 		{"hard cascade, restrict", registry.DeleteOptions{Cascade: true, CascadeLimit: n, Hard: true}},
-		{"soft cascade, lineage cascade", registry.DeleteOptions{Cascade: true, CascadeLimit: 1, Lineage: registry.Cascade}},
-		{"hard, lineage cascade", registry.DeleteOptions{Hard: true, Lineage: registry.Cascade}},
+		{"soft cascade, lineage cascade", registry.DeleteOptions{Cascade: true, CascadeLimit: 1, Lineage: registry.LineageCascade}},
+		{"hard, lineage cascade", registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade}},
 	}
 	for _, c := range cases {
 		for _, v := range []struct{ atomic, dry bool }{{false, true}, {false, false}, {true, false}} {
@@ -433,7 +433,7 @@ func TestResultItemsNameWhatWasReported(t *testing.T) {
 	w.link("c4", "y")
 	kinds := map[string]registry.Kind{"m1": registry.KindModel, "m2": registry.KindModel, "m3": registry.KindModel, "m4": registry.KindModel,
 		"c3": registry.KindDataset, "c4": registry.KindCode, "x": registry.KindDataset, "y": registry.KindModel}
-	o := registry.DeleteOptions{Hard: true, Recursive: true, Cascade: true, CascadeLimit: 3, Lineage: registry.Detach, ClientToken: "items-1"}
+	o := registry.DeleteOptions{Hard: true, Recursive: true, Cascade: true, CascadeLimit: 3, Lineage: registry.LineageDetach, ClientToken: "items-1"}
 
 	checkItems := func(t *testing.T, what string, ids []string, items []registry.Item) {
 		t.Helper()

@@ -189,7 +189,7 @@ func TestPlanRestoreLeavesLineageDependents(t *testing.T) {
 	w.versions("m", "1")
 	w.model("f", "")
 	w.link("m1", "f")
-	res, err := w.f.Delete(w.f.Ctx, w.id("m1"), registry.DeleteOptions{Cascade: true, Lineage: registry.Cascade})
+	res, err := w.f.Delete(w.f.Ctx, w.id("m1"), registry.DeleteOptions{Cascade: true, Lineage: registry.LineageCascade})
 	require.NoError(t, err)
 	require.Equal(t, []string{"f", "m1"}, w.labelsOf(res.Deleted))
 	assert.Equal(t, res.Operation, w.f.MustGet(t, w.id("f")).DeleteOperation)

@@ -159,7 +159,7 @@ func TestClientTokenRetryReturnsTheFirstResultAndChangesNothing(t *testing.T) {
 			target: func(f *registrytest.Fixture) string { return f.Versions[0].ID },
 			opts:   registry.DeleteOptions{Cascade: true, CascadeLimit: 2}},
 		{name: "hard detach", target: func(f *registrytest.Fixture) string { return f.Dataset.ID },
-			opts: registry.DeleteOptions{Hard: true, Lineage: registry.Detach}},
+			opts: registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach}},
 		{name: "partial: one child deployed",
 			setup: func(t *testing.T, f *registrytest.Fixture) {
 				require.NoError(t, f.Deploy(f.Ctx, f.Children[0].ID, "endpoint-guard"))
@@ -379,7 +379,7 @@ func TestClientTokenWithAnotherRequestIsAMismatch(t *testing.T) {
 			return err
 		}},
 		{"lineage policy", func(f *registrytest.Fixture) error {
-			_, err := f.Delete(f.Ctx, f.Code.ID, with(func(o *registry.DeleteOptions) { o.Hard, o.Lineage = true, registry.Detach }))
+			_, err := f.Delete(f.Ctx, f.Code.ID, with(func(o *registry.DeleteOptions) { o.Hard, o.Lineage = true, registry.LineageDetach }))
 			return err
 		}},
 		{"atomic", func(f *registrytest.Fixture) error {
@@ -1167,7 +1167,7 @@ func TestClientTokenMismatchNamesWhatDiffers(t *testing.T) {
 			func(*registrytest.Fixture) string { return "cascade (false then true)" }},
 		{"Delete/limit", false, del(cascade), del(with(func(o *registry.DeleteOptions) { o.Cascade, o.CascadeLimit = true, 3 })),
 			func(*registrytest.Fixture) string { return "limit (20 then 3)" }},
-		{"Delete/lineage", false, del(cascade), del(with(func(o *registry.DeleteOptions) { o.Cascade, o.Lineage = true, registry.Detach })),
+		{"Delete/lineage", false, del(cascade), del(with(func(o *registry.DeleteOptions) { o.Cascade, o.Lineage = true, registry.LineageDetach })),
 			func(*registrytest.Fixture) string { return "lineage (restrict then detach)" }},
 		{"Delete/atomic", false, del(base), del(with(func(o *registry.DeleteOptions) { o.Atomic = true })),
 			func(*registrytest.Fixture) string { return "atomic (false then true)" }},
@@ -1193,7 +1193,7 @@ func TestClientTokenMismatchNamesWhatDiffers(t *testing.T) {
 			func(*registrytest.Fixture) string { return "cascade (false then true)" }},
 		{"DeleteByFQN/limit", false, delFQN(codeFQN, cascade), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Cascade, o.CascadeLimit = true, 3 })),
 			func(*registrytest.Fixture) string { return "limit (20 then 3)" }},
-		{"DeleteByFQN/lineage", false, delFQN(codeFQN, cascade), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Cascade, o.Lineage = true, registry.Cascade })),
+		{"DeleteByFQN/lineage", false, delFQN(codeFQN, cascade), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Cascade, o.Lineage = true, registry.LineageCascade })),
 			func(*registrytest.Fixture) string { return "lineage (restrict then cascade)" }},
 		{"DeleteByFQN/atomic", false, delFQN(codeFQN, base), delFQN(codeFQN, with(func(o *registry.DeleteOptions) { o.Atomic = true })),
 			func(*registrytest.Fixture) string { return "atomic (false then true)" }},

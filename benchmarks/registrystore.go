@@ -95,13 +95,13 @@ func (s *RegistryStore) Restore(ctx context.Context, id string) error {
 
 // HardDelete implements Store.
 func (s *RegistryStore) HardDelete(ctx context.Context, id string, recursive bool) (Outcome, error) {
-	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Hard: true, Recursive: recursive, Lineage: registry.Restrict})
+	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Hard: true, Recursive: recursive, Lineage: registry.LineageRestrict})
 	return outcome(res), err
 }
 
 // CascadeDelete implements Store.
 func (s *RegistryStore) CascadeDelete(ctx context.Context, id string, limit int) (Outcome, error) {
-	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: limit, Lineage: registry.Restrict})
+	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: limit, Lineage: registry.LineageRestrict})
 	return outcome(res), err
 }
 

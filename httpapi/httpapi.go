@@ -15,7 +15,9 @@
 // alone; NewHandler mounts them all, with health and readiness endpoints.
 // Every credential maps to a principal through one table (Credentials), and
 // every action then goes through the registry's Authorizer, so that
-// namespaces, projects and tenants stay isolated.
+// namespaces, projects and tenants stay isolated. NewServer wraps the
+// handler in an http.Server with timeouts; DemoCredentials and SeedDemo
+// make the demo server of cmd/registryd -demo.
 package httpapi
 
 import (
@@ -35,6 +37,7 @@ import (
 	"github.com/modelreg/registry/httpapi/internal/httpx"
 	"github.com/modelreg/registry/httpapi/lookout"
 	"github.com/modelreg/registry/httpapi/modelarts"
+	"github.com/modelreg/registry/httpapi/openmetadata"
 )
 
 // Principal is one caller: the namespaces it may touch ("*" for all) and
@@ -188,6 +191,11 @@ type Config struct {
 	// AWSRegion and AWSAccount make Lookout for Vision's ARNs and scope its
 	// signatures (defaults us-east-1 and 123456789012).
 	AWSRegion, AWSAccount string
+	// ArtifactsAnonymous, when not empty, is the principal of artifact
+	// registry requests without X-Authorization (artifacts.Options.Anonymous);
+	// empty, the default, refuses them. For demos: registryd -demo sets it
+	// to DemoGuest.
+	ArtifactsAnonymous string
 }
 
 // NewHandler returns a handler that serves every dialect, and GET /healthz
@@ -215,6 +223,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})))
 	// Dialects are mounted here.
+	om, err := openmetadata.New(openmetadata.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range openmetadata.Patterns {
+		mux.Handle(p, om)
+	}
 	ma, err := modelarts.New(modelarts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
 		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
 	if err != nil {
@@ -224,7 +240,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		mux.Handle(p, ma)
 	}
 	ar, err := artifacts.New(artifacts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
-		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Anonymous: cfg.ArtifactsAnonymous})
 	if err != nil {
 		return nil, err
 	}

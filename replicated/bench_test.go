@@ -120,7 +120,7 @@ func BenchmarkRecovery(b *testing.B) {
 			if snapshot {
 				if err := n.Snapshot(); err != nil {
 					n.Close()
-					b.Skip("no snapshot:", err)
+					b.Fatal(err)
 				}
 			}
 			n.Close()

@@ -109,17 +109,6 @@ func TestNodeDamagedLogStore(t *testing.T) {
 	}
 }
 
-// snapshotOrSkip takes a snapshot. TEMPORARY: until Registry.WriteSnapshot
-// is merged, the node cannot take one and the test skips.
-func snapshotOrSkip(t *testing.T, n *replicated.Node) {
-	t.Helper()
-	err := n.Snapshot()
-	if err != nil && strings.Contains(err.Error(), "not available yet") {
-		t.Skip("TEMPORARY: registry snapshots are not merged yet")
-	}
-	require.NoError(t, err)
-}
-
 // A damaged or missing snapshot gives a clear error or a correct recovery
 // from an older snapshot and the log, never a silently wrong state.
 func TestNodeDamagedSnapshots(t *testing.T) {
@@ -160,9 +149,9 @@ func TestNodeDamagedSnapshots(t *testing.T) {
 				}
 			}
 			write(5)
-			snapshotOrSkip(t, n)
+			require.NoError(t, n.Snapshot())
 			write(5)
-			snapshotOrSkip(t, n)
+			require.NoError(t, n.Snapshot())
 			write(5)
 			want := dump(t, n.Registry())
 			require.NoError(t, n.Close())

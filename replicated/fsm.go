@@ -197,6 +197,16 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
+func writeSnapshot(reg *registry.Registry, w io.Writer) error {
+	_, err := reg.WriteSnapshot(w)
+	return err
+}
+
+func readSnapshot(reg *registry.Registry, r io.Reader) error {
+	_, err := reg.ReadSnapshot(r)
+	return err
+}
+
 type fsmSnapshot struct{ data []byte }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {

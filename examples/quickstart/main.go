@@ -94,8 +94,8 @@ func run() error {
 	t.link(churn[0].ID, churn[1].ID) // fine-tuned
 	t.link(churn[1].ID, churn[2].ID)
 	t.delete("hard delete churn.1 (churn.2 depends on it: Restrict)", churn[0].ID, registry.DeleteOptions{Hard: true})
-	t.delete("dry run: the same with Lineage: Cascade", churn[0].ID, registry.DeleteOptions{Hard: true, Lineage: registry.Cascade, DryRun: true})
-	t.delete("hard delete the customers dataset, detaching what it trained", data.ID, registry.DeleteOptions{Hard: true, Lineage: registry.Detach})
+	t.delete("dry run: the same with Lineage: LineageCascade", churn[0].ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageCascade, DryRun: true})
+	t.delete("hard delete the customers dataset, detaching what it trained", data.ID, registry.DeleteOptions{Hard: true, Lineage: registry.LineageDetach})
 	t.get("churn.1 remembers its deleted upstream", churn[0].ID)
 
 	t.section("Cascade limit")

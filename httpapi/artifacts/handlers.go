@@ -104,7 +104,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, ctx context.Con
 		return
 	}
 	var d Data
-	if err := decodeStrict(w, r, h.limit, &d); err != nil {
+	if err := httpx.DecodeJSON(w, r, h.limit, &d, true); err != nil {
 		bodyError(w, err)
 		return
 	}
@@ -148,7 +148,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request, ctx context.Con
 		return
 	}
 	var body Artifact
-	if err := decodeStrict(w, r, h.limit, &body); err != nil {
+	if err := httpx.DecodeJSON(w, r, h.limit, &body, true); err != nil {
 		bodyError(w, err)
 		return
 	}
@@ -306,7 +306,7 @@ func (h *handler) byRegEx(w http.ResponseWriter, r *http.Request, ctx context.Co
 	var body struct {
 		Regex *string `json:"regex"`
 	}
-	if err := decodeStrict(w, r, h.limit, &body); err != nil {
+	if err := httpx.DecodeJSON(w, r, h.limit, &body, true); err != nil {
 		bodyError(w, err)
 		return
 	}
@@ -358,7 +358,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, ctx context.Cont
 		offset = n
 	}
 	var qs []Query
-	if err := decodeStrict(w, r, h.limit, &qs); err != nil {
+	if err := httpx.DecodeJSON(w, r, h.limit, &qs, true); err != nil {
 		bodyError(w, err)
 		return
 	}

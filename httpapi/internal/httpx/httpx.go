@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -138,7 +139,8 @@ type BodyError struct {
 func (e *BodyError) Error() string { return e.Message }
 
 // DecodeJSON reads r's body, at most limit bytes (DefaultMaxBody when 0),
-// as one JSON value into v. Strict refuses fields v does not have. Trailing
+// as one JSON value into v. Strict refuses fields v does not have, and
+// matches field names exactly (encoding/json alone ignores case). Trailing
 // data after the value is refused. The error is a *BodyError.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, strict bool) error {
 	if limit <= 0 {
@@ -169,7 +171,99 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, stri
 	if _, err := dec.Token(); err != io.EOF {
 		return &BodyError{Status: http.StatusBadRequest, Message: "request body has data after its JSON value"}
 	}
+	if strict {
+		// encoding/json matches names regardless of case, so that even with
+		// DisallowUnknownFields {"NAME":…} fills name; a strict schema is
+		// case-sensitive.
+		var tree any
+		tdec := json.NewDecoder(bytes.NewReader(data))
+		tdec.UseNumber()
+		if err := tdec.Decode(&tree); err == nil {
+			if msg := checkKeys(tree, reflect.TypeOf(v), ""); msg != "" {
+				return &BodyError{Status: http.StatusBadRequest, Message: msg}
+			}
+		}
+	}
 	return nil
+}
+
+// checkKeys walks a decoded JSON value beside the Go type it filled and
+// names the first object key that is not exactly one of the type's JSON
+// field names.
+func checkKeys(v any, t reflect.Type, at string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Map:
+			for k, sub := range x {
+				if msg := checkKeys(sub, t.Elem(), at+"."+k); msg != "" {
+					return msg
+				}
+			}
+		case reflect.Struct:
+			fields := map[string]reflect.Type{}
+			jsonFields(t, fields)
+			for k, sub := range x {
+				ft, ok := fields[k]
+				if !ok {
+					return fmt.Sprintf("unknown field %q%s", k, where(at))
+				}
+				if msg := checkKeys(sub, ft, at+"."+k); msg != "" {
+					return msg
+				}
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return ""
+		}
+		for i, sub := range x {
+			if msg := checkKeys(sub, t.Elem(), fmt.Sprintf("%s[%d]", at, i)); msg != "" {
+				return msg
+			}
+		}
+	}
+	return ""
+}
+
+// jsonFields collects the JSON names of t's fields, embedded structs'
+// fields included, as encoding/json names them.
+func jsonFields(t reflect.Type, into map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" && tag == "-" {
+			continue
+		}
+		ft := f.Type
+		if f.Anonymous && name == "" {
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				jsonFields(ft, into)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		into[name] = f.Type
+	}
+}
+
+func where(at string) string {
+	if at == "" {
+		return ""
+	}
+	return " in " + strings.TrimPrefix(at, ".")
 }
 
 func describeJSONError(err error) string {
