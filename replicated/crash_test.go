@@ -229,7 +229,14 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 	snaps, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
-	t.Logf("%d kills, %d chains, %d acknowledged writes, %d snapshots kept", kills, len(chains), acks, len(snaps))
+	var names []string
+	for _, e := range snaps {
+		names = append(names, e.Name())
+	}
+	t.Logf("%d kills, %d chains, %d acknowledged writes, snapshots left: %v", kills, len(chains), acks, names)
+	for _, name := range names {
+		assert.False(t, strings.HasSuffix(name, ".tmp"), "a snapshot a kill interrupted is removed at the next start")
+	}
 	assert.Greater(t, acks, kills, "the child made progress between kills")
 }
 

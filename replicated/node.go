@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,6 +190,9 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("replicated: log store %s: %w", path, err)
 	}
 	n.logs = logs
+	if err := removeUnfinishedSnapshots(filepath.Join(cfg.DataDir, "snapshots")); err != nil {
+		return fmt.Errorf("replicated: snapshot store: %w", err)
+	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, logger)
 	if err != nil {
 		return fmt.Errorf("replicated: snapshot store: %w", err)
@@ -253,6 +257,28 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	if err := r.Barrier(cfg.ApplyTimeout + time.Minute).Error(); err != nil {
 		return fmt.Errorf("replicated: replay the log: %w", err)
+	}
+	return nil
+}
+
+// removeUnfinishedSnapshots removes the snapshots a crash interrupted: raft
+// writes each into a directory named *.tmp and renames it when complete,
+// ignores *.tmp ones, and never removes them. The log store's lock is held:
+// no other process is writing one.
+func removeUnfinishedSnapshots(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasSuffix(e.Name(), ".tmp") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
