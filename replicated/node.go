@@ -448,9 +448,10 @@ func (n *Node) Leader() string {
 // AppliedIndex is the index of the latest log entry applied: when a write
 // has returned, at least its own.
 func (n *Node) AppliedIndex() uint64 {
-	// raft counts an entry applied only after its writer was answered;
-	// the state machine counts it as soon as it is.
-	return max(n.raft.AppliedIndex(), n.fsm.index.Load())
+	// The state machine's own count: raft's AppliedIndex moves as it hands
+	// entries to the state machine's goroutine, before they are applied,
+	// so a reader that waited for it could still miss them.
+	return n.fsm.index.Load()
 }
 
 // Snapshot takes a snapshot now, as raft does by itself past
