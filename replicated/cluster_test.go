@@ -23,7 +23,7 @@ import (
 // with its own data directory; a node can be killed, restarted from its
 // directory, cut off from the others and healed.
 type cluster struct {
-	t     *testing.T
+	t     testing.TB
 	mu    sync.Mutex         // guards nodes against clients running beside a restart
 	nodes []*replicated.Node // nil while down
 	trans []*raft.InmemTransport
@@ -41,7 +41,7 @@ func clusterConfig(dir, id string) replicated.Config {
 }
 
 // newCluster bootstraps node-1, then adds the others, started with Join.
-func newCluster(t *testing.T, size int, edit func(c *replicated.Config)) *cluster {
+func newCluster(t testing.TB, size int, edit func(c *replicated.Config)) *cluster {
 	t.Helper()
 	c := &cluster{t: t}
 	for i := range size {
