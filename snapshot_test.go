@@ -28,7 +28,7 @@ type richWorld struct {
 	// restoredOp: an operation's artifacts, restored with a client token
 	restoredOp []registry.Artifact
 	op         string
-	deleted  registry.Artifact // hard deleted with a client token
+	deleted    registry.Artifact // hard deleted with a client token
 }
 
 // newRichWorld builds a registry with soft-deleted trees, a hard delete
