@@ -198,7 +198,9 @@ func (n *Node) AddVoter(ctx context.Context, id, addr string) error {
 	if id == "" || addr == "" {
 		return invalid("id", "a voter needs an ID and an address")
 	}
-	return n.membership(ctx, "add voter "+id, n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout))
+	return n.membership(ctx, "add voter "+id, func() raft.Future {
+		return n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout)
+	})
 }
 
 // RemoveServer removes a server from the cluster (the leader itself
@@ -207,20 +209,26 @@ func (n *Node) RemoveServer(ctx context.Context, id string) error {
 	if id == "" {
 		return invalid("id", "a server ID is required")
 	}
-	return n.membership(ctx, "remove server "+id, n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout))
+	return n.membership(ctx, "remove server "+id, func() raft.Future {
+		return n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout)
+	})
 }
 
 // StepDown hands leadership to the most up-to-date follower (raft's
 // leadership transfer) and returns once it has; only the leader can.
 func (n *Node) StepDown(ctx context.Context) error {
-	return n.membership(ctx, "step down", n.raft.LeadershipTransfer())
+	return n.membership(ctx, "step down", n.raft.LeadershipTransfer)
 }
 
-func (n *Node) membership(ctx context.Context, what string, f raft.Future) error {
+// membership checks the call, then makes it (start) and waits for it.
+func (n *Node) membership(ctx context.Context, what string, start func() raft.Future) error {
 	if ctx == nil {
 		return invalid("ctx", "context is nil")
 	}
-	if err := n.wait(ctx, f); err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := n.wait(ctx, start()); err != nil {
 		return fmt.Errorf("replicated: %s: %w", what, n.leaderErr(err))
 	}
 	return nil

@@ -30,11 +30,14 @@ type cluster struct {
 	cfgs  []replicated.Config
 }
 
+// clusterConfig is a quiet node that elects within a few hundred
+// milliseconds: 50 ms, enough for one node, lets a loaded 2-core machine
+// depose healthy leaders mid-test.
 func clusterConfig(dir, id string) replicated.Config {
 	return replicated.Config{
 		DataDir:         dir,
 		ID:              id,
-		ElectionTimeout: 50 * time.Millisecond,
+		ElectionTimeout: 150 * time.Millisecond,
 		ApplyTimeout:    2 * time.Second,
 		LogOutput:       io.Discard,
 	}
@@ -161,9 +164,12 @@ func (c *cluster) leader() int {
 // and checks they hold the same state.
 func (c *cluster) converge() {
 	c.t.Helper()
-	l := c.nodes[c.leader()]
-	_, err := l.Read(alice, replicated.Linearizable)
-	require.NoError(c.t, err)
+	var l *replicated.Node
+	require.Eventually(c.t, func() bool {
+		l = c.nodes[c.leader()]
+		_, err := l.Read(alice, replicated.Linearizable)
+		return err == nil
+	}, 10*time.Second, 5*time.Millisecond, "no linearizable read")
 	want := l.AppliedIndex()
 	for i, n := range c.nodes {
 		if n == nil {
@@ -482,9 +488,9 @@ func TestClusterJoinBySnapshot(t *testing.T) {
 	li := c.leader()
 	l := c.nodes[li]
 	for i := range 40 {
-		_, err := l.Register(alice, model(fmt.Sprintf("m%d", i)))
-		require.NoError(t, err)
+		require.NoError(t, c.write(func(n *replicated.Node) error { _, err := n.Register(alice, model(fmt.Sprintf("m%d", i))); return err }))
 	}
+	l = c.nodes[c.leader()]
 	require.NoError(t, l.Snapshot())
 
 	cfg := clusterConfig(t.TempDir(), "node-4")
@@ -562,4 +568,32 @@ func TestClusterCleanerOnLeaderRetriedAfterFailover(t *testing.T) {
 			}, 10*time.Second, 5*time.Millisecond, "node %d holds it pending", i)
 		}
 	}
+}
+
+// Bad input to the cluster API is a typed error and changes nothing.
+func TestClusterRefusesBadInput(t *testing.T) {
+	n := openNode(t, testConfig(t.TempDir()))
+	before, err := n.Status()
+	require.NoError(t, err)
+	var nilCtx context.Context
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"AddVoter without ID", func() error { return n.AddVoter(alice, "", "127.0.0.1:1") }},
+		{"AddVoter without address", func() error { return n.AddVoter(alice, "x", "") }},
+		{"AddVoter with a nil context", func() error { return n.AddVoter(nilCtx, "x", "x") }},
+		{"RemoveServer without ID", func() error { return n.RemoveServer(alice, "") }},
+		{"StepDown with a nil context", func() error { return n.StepDown(nilCtx) }},
+		{"Read with a nil context", func() error { _, err := n.Read(nilCtx, replicated.Local); return err }},
+		{"Read at an unknown level", func() error { _, err := n.Read(alice, replicated.Consistency(-1)); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.ErrorIs(t, tt.call(), registry.ErrInvalid)
+		})
+	}
+	after, err := n.Status()
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
 }
