@@ -31,6 +31,7 @@ type NotLeaderError struct {
 	LeaderAddress string
 }
 
+// Error says which node refused and where the leader is.
 func (e *NotLeaderError) Error() string {
 	if e.LeaderID == "" {
 		return fmt.Sprintf("replicated: node %s is not the leader, and no leader is known yet", e.Node)
@@ -76,6 +77,8 @@ const (
 	Linearizable
 )
 
+// String is the level's name as the HTTP layer spells it: "local",
+// "leader-checked", "linearizable".
 func (c Consistency) String() string {
 	switch c {
 	case Local:
@@ -135,7 +138,8 @@ func (n *Node) wait(ctx context.Context, f raft.Future) error {
 	}
 }
 
-// Member is one server of the cluster's configuration.
+// Member is one server of the cluster's configuration: its node ID, its
+// raft address, and whether it votes (every member AddVoter adds does).
 type Member struct {
 	ID      string `json:"id"`
 	Address string `json:"address"`
