@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -122,5 +124,33 @@ func TestClusterOfThreeProcesses(t *testing.T) {
 				return code == http.StatusOK
 			}, time.Until(deadline), 20*time.Millisecond, "%s lost acknowledged %s", d.base, a.Name)
 		}
+	}
+}
+
+// The cluster flags parse, and their bad combinations are errors before
+// anything is opened or served.
+func TestClusterFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-node-id", "n1", "-raft-addr", "127.0.0.1:7001", "-data-dir", "/d", "-join", "127.0.0.1:8001", "-join-token", "t"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "n1", o.nodeID)
+	assert.Equal(t, "127.0.0.1:7001", o.raftAddr)
+	assert.Equal(t, "/d", o.dataDir)
+	assert.Equal(t, "127.0.0.1:8001", o.join)
+	assert.Equal(t, "t", o.joinToken)
+	assert.False(t, o.bootstrap)
+
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-demo", "-node-id", "n1", "-raft-addr", "127.0.0.1:0"}, "-data-dir"},
+		{[]string{"-demo", "-node-id", "n1", "-data-dir", dir}, "-raft-addr"},
+		{[]string{"-demo", "-node-id", "n1", "-data-dir", dir, "-raft-addr", "127.0.0.1:0", "-bootstrap", "-join", "127.0.0.1:1"}, "not both"},
+		{[]string{"-node-id", "n1", "-data-dir", dir, "-raft-addr", "127.0.0.1:0"}, "no credentials"},
+	} {
+		err := run(context.Background(), tc.args, io.Discard, io.Discard, nil)
+		require.Error(t, err, "%v", tc.args)
+		assert.Contains(t, err.Error(), tc.err, "%v", tc.args)
 	}
 }
