@@ -61,7 +61,7 @@ func (n *Node) cleanRound(ctx context.Context, all bool) (registry.CleanupReport
 	defer n.cleanMu.Unlock()
 	var rep registry.CleanupReport
 	if n.raft.State() != raft.Leader {
-		return rep, fmt.Errorf("replicated: %w: cleaning runs on the leader (%q)", raft.ErrNotLeader, n.Leader())
+		return rep, fmt.Errorf("replicated: cleaning runs on the leader: %w", n.notLeader())
 	}
 	reg := n.Registry()
 	pending, err := reg.PendingCleanups(ctx)

@@ -35,7 +35,8 @@ type fsm struct {
 	// writers racing to append) records this one instead, so that times
 	// never go backwards in log order. It is part of every snapshot.
 	last atomic.Int64
-	// index is the latest log index applied.
+	// index is the latest log index applied (of a command entry, or the
+	// one a restored snapshot records). It is part of every snapshot.
 	index atomic.Uint64
 	// queued is called after an entry that may have queued storage cleanups.
 	queued func()
@@ -151,6 +152,9 @@ type snapshotHeader struct {
 	Format int `json:"format"`
 	// Last is the latest time applied (see fsm.last), in Unix nanoseconds.
 	Last int64 `json:"last"`
+	// Index is the latest log index applied (see fsm.index); 0 in
+	// snapshots written before it was recorded.
+	Index uint64 `json:"index,omitempty"`
 }
 
 const snapshotFormat = 1
@@ -160,7 +164,7 @@ const snapshotFormat = 1
 // written here, before Apply can run again; Persist only copies bytes.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	var buf bytes.Buffer
-	h, err := json.Marshal(snapshotHeader{Format: snapshotFormat, Last: f.last.Load()})
+	h, err := json.Marshal(snapshotHeader{Format: snapshotFormat, Last: f.last.Load(), Index: f.index.Load()})
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +197,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("replicated: restore: %w", err)
 	}
 	f.last.Store(h.Last)
+	f.index.Store(h.Index)
 	f.queued()
 	return nil
 }

@@ -31,10 +31,19 @@ type Config struct {
 	DataDir string
 	// ID names the node in the cluster; default "node-1".
 	ID string
-	// Addr is the address raft binds for its peers ("127.0.0.1:7000"); empty
-	// keeps a single node's transport in the process. A cluster (the next
-	// step) needs it.
+	// Addr is the address raft binds for its peers ("127.0.0.1:7000"), over
+	// raft's TCP transport; empty keeps a single node's transport in the
+	// process.
 	Addr string
+	// Transport, when set, is the raft transport to use instead of the one
+	// Addr names: raft.NewInmemTransport for clusters inside one process
+	// (tests). The node closes it on Close when it is an io.Closer.
+	Transport raft.Transport
+	// Join makes a first start (an empty DataDir) wait to be added to an
+	// existing cluster by its leader (Node.AddVoter) instead of
+	// bootstrapping a cluster of its own; Open then returns at once. A
+	// restart ignores it: the log holds the configuration.
+	Join bool
 
 	// Authorizer is asked by every replica as it applies each write, with
 	// the principal of the call, exactly as registry.WithAuthorizer does.
@@ -144,9 +153,11 @@ type Node struct {
 }
 
 // Open opens the node on cfg.DataDir: a first start bootstraps a
-// one-voter cluster; a restart recovers the latest snapshot and replays
-// the log after it. It returns once the node leads and has applied every
-// entry of its log, or an error that says what failed (a damaged log or
+// one-voter cluster (or, with cfg.Join, waits to be added to one); a
+// restart recovers the latest snapshot and replays the log after it. A
+// single voter returns once it leads and has applied every entry of its
+// log; a member of a larger cluster returns once raft runs, and follows
+// or leads as elections decide (see WaitLeader and Status), or an error that says what failed (a damaged log or
 // snapshot, a directory in use), having released everything it took.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if ctx == nil {
@@ -204,6 +215,7 @@ func (n *Node) open(ctx context.Context) error {
 	rc.HeartbeatTimeout = cfg.ElectionTimeout
 	rc.ElectionTimeout = cfg.ElectionTimeout
 	rc.LeaderLeaseTimeout = cfg.ElectionTimeout / 2
+	rc.CommitTimeout = min(rc.CommitTimeout, cfg.ElectionTimeout/10)
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
 	rc.SnapshotInterval = cfg.SnapshotInterval
 	rc.TrailingLogs = cfg.TrailingLogs
@@ -215,7 +227,9 @@ func (n *Node) open(ctx context.Context) error {
 		return invalid("Config", "%v", err)
 	}
 	var addr raft.ServerAddress
-	if cfg.Addr == "" {
+	if cfg.Transport != nil {
+		n.trans, addr = cfg.Transport, cfg.Transport.LocalAddr()
+	} else if cfg.Addr == "" {
 		addr, n.trans = raft.NewInmemTransport(raft.ServerAddress(cfg.ID))
 	} else {
 		t, err := raft.NewTCPTransportWithLogger(cfg.Addr, nil, 3, 10*time.Second, logger)
@@ -232,7 +246,7 @@ func (n *Node) open(ctx context.Context) error {
 		if err := checkRecoverable(logs, snaps); err != nil {
 			return err
 		}
-	} else {
+	} else if !cfg.Join {
 		boot := raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: addr}}}
 		if err := raft.BootstrapCluster(rc, logs, logs, snaps, n.trans, boot); err != nil {
 			return fmt.Errorf("replicated: bootstrap: %w", err)
@@ -243,6 +257,15 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("replicated: recover from %s: %w", cfg.DataDir, err)
 	}
 	n.raft = r
+	// A member of a cluster (or a node waiting to join one) cannot lead
+	// alone: it returns now and follows whoever leads.
+	conf := r.GetConfiguration()
+	if err := conf.Error(); err != nil {
+		return fmt.Errorf("replicated: read the configuration: %w", err)
+	}
+	if servers := conf.Configuration().Servers; len(servers) != 1 || servers[0].ID != rc.LocalID {
+		return nil
+	}
 	// A single voter leads after one election timeout; then a barrier
 	// applies every entry the log holds.
 	deadline := time.Now().Add(10*cfg.ElectionTimeout + 5*time.Second)
@@ -425,9 +448,10 @@ func (n *Node) Leader() string {
 // AppliedIndex is the index of the latest log entry applied: when a write
 // has returned, at least its own.
 func (n *Node) AppliedIndex() uint64 {
-	// raft counts an entry applied only after its writer was answered;
-	// the state machine counts it as soon as it is.
-	return max(n.raft.AppliedIndex(), n.fsm.index.Load())
+	// The state machine's own count: raft's AppliedIndex moves as it hands
+	// entries to the state machine's goroutine, before they are applied,
+	// so a reader that waited for it could still miss them.
+	return n.fsm.index.Load()
 }
 
 // Snapshot takes a snapshot now, as raft does by itself past
@@ -461,6 +485,9 @@ func (n *Node) apply(ctx context.Context, t entryType, c *command) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	if n.raft.State() != raft.Leader {
+		return nil, n.notLeader()
+	}
 	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
 	// raft answers every entry it dequeues, but one still queued when it
 	// shuts down is never answered: wait for the answer or the shutdown.
@@ -474,6 +501,9 @@ func (n *Node) apply(ctx context.Context, t entryType, c *command) (any, error) 
 		default:
 			return nil, fmt.Errorf("replicated: %s interrupted: %w before it was applied; it takes effect at the next start if its entry reached the log", t, raft.ErrRaftShutdown)
 		}
+	}
+	if errors.Is(err, raft.ErrNotLeader) {
+		return nil, n.notLeader()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("replicated: %s not applied: %w", t, err)

@@ -8,6 +8,10 @@
 // for the routes.
 //
 //	registryd [-addr 127.0.0.1:8585] [-credentials creds.json | -demo] [-log-format text|json] [-shutdown-timeout 30s]
+//	registryd -node-id ID -raft-addr HOST:PORT -data-dir DIR [-bootstrap | -join HTTP-HOST:PORT] [-credentials creds.json | -demo] ...
+//
+// The second form runs one node of a replicated cluster (see cluster.go
+// for its API, and package replicated).
 //
 // Every flag but -shutdown-timeout may also be given as an environment
 // variable (an empty one counts as unset; a flag beats its variable):
@@ -61,6 +65,14 @@ type options struct {
 	demo        bool
 	logFormat   string
 	shutdown    time.Duration
+
+	// Cluster mode (cluster.go).
+	nodeID    string
+	raftAddr  string
+	dataDir   string
+	bootstrap bool
+	join      string
+	joinToken string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -76,6 +88,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.demo, "demo", demo, "start with a seeded registry and, without -credentials, the demo credentials (REGISTRYD_DEMO)")
 	fs.StringVar(&o.logFormat, "log-format", env("REGISTRYD_LOG_FORMAT", "text"), "log format: text or json (REGISTRYD_LOG_FORMAT)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for requests in flight")
+	fs.StringVar(&o.nodeID, "node-id", env("REGISTRYD_NODE_ID", ""), "cluster mode: this node's ID in a raft cluster (REGISTRYD_NODE_ID)")
+	fs.StringVar(&o.raftAddr, "raft-addr", env("REGISTRYD_RAFT_ADDR", ""), "cluster mode: address raft listens on for its peers (REGISTRYD_RAFT_ADDR)")
+	fs.StringVar(&o.dataDir, "data-dir", env("REGISTRYD_DATA_DIR", ""), "cluster mode: directory of the node's log and snapshots (REGISTRYD_DATA_DIR)")
+	fs.BoolVar(&o.bootstrap, "bootstrap", false, "cluster mode: start a new cluster with this node as its only voter")
+	fs.StringVar(&o.join, "join", env("REGISTRYD_JOIN", ""), "cluster mode: HTTP address (host:port) of the leader to join (REGISTRYD_JOIN)")
+	fs.StringVar(&o.joinToken, "join-token", env("REGISTRYD_JOIN_TOKEN", ""), "cluster mode: an administrator's token to join with; -demo's admin token by default (REGISTRYD_JOIN_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,6 +134,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	creds, err := credentials(o)
 	if err != nil {
 		return err
+	}
+	if o.nodeID != "" {
+		if o.joinToken == "" && o.demo {
+			o.joinToken = httpapi.DemoAdminToken
+		}
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return serveCluster(ctx, o, creds, log, ready)
 	}
 	reg, err := registry.New(registry.WithAuthorizer(creds.Authorizer()))
 	if err != nil {
