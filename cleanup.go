@@ -69,27 +69,24 @@ type Cleanup struct {
 // it is handed over only if it is still pending, no artifact references it
 // and no other round is cleaning it. A URI an artifact references again
 // while the cleaner works on it is put back as pending with ReclaimedBy set
-// (see Cleanup), since the cleaner may have removed a live object.
+// (see Cleanup), since the cleaner may have removed a live object. The
+// outcomes are recorded by settle, as SettleCleanups records those of a
+// cleaner run elsewhere.
 func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupReport, error) {
 	var rep CleanupReport
 	if r.cleaner == nil || len(queued) == 0 {
 		return rep, nil
 	}
-	now, err := r.now() // before any lock: see write
+	now, _, err := r.decide(ctx) // before any lock: see write
 	if err != nil {
 		return rep, err
 	}
-	type outcome struct {
-		uri     string
-		claimed *Cleanup // the pending entry handed over, as stored
-		err     error
-	}
-	results := make([]outcome, 0, len(queued))
+	results := make([]CleanupOutcome, 0, len(queued))
 	defer func() {
 		r.cleaning.Lock()
 		defer r.cleaning.Unlock()
 		for _, o := range results {
-			delete(r.cleaning.busy, o.uri)
+			delete(r.cleaning.busy, o.Cleanup.URI)
 		}
 	}()
 	for _, c := range queued {
@@ -103,7 +100,11 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 		if claimed == nil {
 			continue
 		}
-		results = append(results, outcome{c.URI, claimed, r.clean(ctx, c.URI)})
+		o := CleanupOutcome{Cleanup: *claimed}
+		if err := r.clean(ctx, c.URI); err != nil {
+			o.Err = err.Error()
+		}
+		results = append(results, o)
 	}
 	if len(results) == 0 {
 		slices.SortFunc(rep.Failed, compareCleanups)
@@ -113,13 +114,61 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 		return rep, err
 	}
 	defer r.mu.Unlock()
+	return r.settle(now, results, rep), nil
+}
+
+// CleanupOutcome is what cleaning one pending URI came to, as
+// SettleCleanups records it.
+type CleanupOutcome struct {
+	// Cleanup is the pending entry handed to the cleaner, as listed. The
+	// outcome settles that entry only (matched by URI and Operation), not a
+	// newer one queued for the same URI meanwhile.
+	Cleanup Cleanup `json:"cleanup"`
+	// Err is the cleaner's error, "" when it removed the object.
+	Err string `json:"err,omitempty"`
+}
+
+// SettleCleanups records the outcomes of cleaning done outside the
+// registry (by a replicated node's leader, whose state machine has no
+// cleaner), exactly as a round of the registry's own cleaner records
+// them: a cleaned URI leaves the pending list, a failed one stays with its
+// attempt counted and its error; an outcome whose URI is no longer pending
+// under the same Operation (cleaned meanwhile, or referenced and queued
+// again) is ignored; a URI referenced again since is kept pending with
+// ReclaimedBy set (see Cleanup). The time recorded is the context's
+// Decision, or the clock's. It asks no authorizer: it changes no artifact,
+// and its caller is the program's own cleaner. An outcome without a URI or
+// an Operation is ErrInvalid and nothing is recorded.
+func (r *Registry) SettleCleanups(ctx context.Context, outcomes []CleanupOutcome) (CleanupReport, error) {
+	if _, err := begin(ctx); err != nil {
+		return CleanupReport{}, err
+	}
+	for i, o := range outcomes {
+		if o.Cleanup.URI == "" || o.Cleanup.Operation == "" {
+			return CleanupReport{}, invalid("outcomes", "outcome %d has no URI or no operation", i)
+		}
+	}
+	now, _, err := r.decide(ctx)
+	if err != nil {
+		return CleanupReport{}, err
+	}
+	if err := r.lock(ctx); err != nil {
+		return CleanupReport{}, err
+	}
+	defer r.mu.Unlock()
+	return r.settle(now, outcomes, CleanupReport{}), nil
+}
+
+// settle records cleaning outcomes in one transaction, adding them to rep.
+// It must be called with mu held.
+func (r *Registry) settle(now time.Time, results []CleanupOutcome, rep CleanupReport) CleanupReport {
 	now = r.stamp(now)
 	st := r.state.Load()
 	txn := st.db.Txn(true)
 	defer txn.Abort()
 	byBucket := map[uint16][]int{}
 	for i, o := range results {
-		b := uriBucketOf(o.uri)
+		b := uriBucketOf(o.Cleanup.URI)
 		byBucket[b] = append(byBucket[b], i)
 	}
 	for _, b := range slices.Sorted(maps.Keys(byBucket)) {
@@ -131,17 +180,17 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 		next := &uriBucket{Bucket: b, Refs: old.Refs, Pending: slices.Clone(old.Pending)}
 		for _, i := range idx {
 			o := results[i]
-			k, queued := findPending(next.Pending, o.uri)
-			if by := bucketOwners(next, o.uri); len(by) > 0 {
+			k, queued := findPending(next.Pending, o.Cleanup.URI)
+			if by := bucketOwners(next, o.Cleanup.URI); len(by) > 0 {
 				// Referenced again while the cleaner worked on it: the
 				// object may be gone under a live artifact. Say so.
-				c := *o.claimed
+				c := o.Cleanup
 				c.Attempts++
 				c.LastAttempt = now
 				c.ReclaimedBy = by[0]
 				what := "reported it removed"
-				if o.err != nil {
-					what = "failed: " + o.err.Error()
+				if o.Err != "" {
+					what = "failed: " + o.Err
 				}
 				c.LastError = fmt.Sprintf("re-referenced by %s while being cleaned (the cleaner %s); verify the object exists",
 					strings.Join(by, ", "), what)
@@ -153,20 +202,20 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 				rep.Failed = append(rep.Failed, c)
 				continue
 			}
-			if !queued || next.Pending[k] != o.claimed {
+			if !queued || next.Pending[k].Operation != o.Cleanup.Operation {
 				// Referenced and released again meanwhile: the newer
 				// entry waits for its own round (or a retry).
 				continue
 			}
-			if o.err == nil {
+			if o.Err == "" {
 				next.Pending = slices.Delete(next.Pending, k, k+1)
-				rep.Cleaned = append(rep.Cleaned, o.uri)
+				rep.Cleaned = append(rep.Cleaned, o.Cleanup.URI)
 				continue
 			}
 			c := *next.Pending[k]
 			c.Attempts++
 			c.LastAttempt = now
-			c.LastError = o.err.Error()
+			c.LastError = o.Err
 			next.Pending[k] = &c
 			rep.Failed = append(rep.Failed, c)
 		}
@@ -177,14 +226,40 @@ func (r *Registry) runCleanups(ctx context.Context, queued []Cleanup) (CleanupRe
 			err = txn.Insert(tableURIs, next)
 		}
 		if err != nil {
-			return rep, nil // leave them pending, as they were
+			return rep // leave them pending, as they were
 		}
 	}
 	slices.Sort(rep.Cleaned)
 	slices.SortFunc(rep.Failed, compareCleanups)
 	txn.Commit()
 	r.setDB(st.db, st.tokens)
-	return rep, nil
+	return rep
+}
+
+// PendingCleanup returns the pending cleanup of one storage URI, if there
+// is one, as PendingCleanups lists it (with WithReadAuthorization it needs
+// ActionAdmin). A cleaner run outside the registry checks it right before
+// handing the URI over: a URI still pending, and not a reclaim warning
+// (ReclaimedBy empty), is referenced by no artifact.
+func (r *Registry) PendingCleanup(ctx context.Context, uri string) (Cleanup, bool, error) {
+	principal, err := begin(ctx)
+	if err != nil {
+		return Cleanup{}, false, err
+	}
+	if r.authorizeReads {
+		if err := r.authorizeAction(ctx, principal, ActionAdmin, &record{}); err != nil {
+			return Cleanup{}, false, err
+		}
+	}
+	bk := loadBucket(r.snapshot(), uriBucketOf(uri))
+	if bk == nil {
+		return Cleanup{}, false, nil
+	}
+	k, queued := findPending(bk.Pending, uri)
+	if !queued {
+		return Cleanup{}, false, nil
+	}
+	return *bk.Pending[k], true, nil
 }
 
 // handOff decides, under the registry's lock, whether uri may go to the

@@ -123,7 +123,7 @@ func (r *Registry) Reset(ctx context.Context) error {
 }
 
 func (r *Registry) reset(ctx context.Context, fresh *memdb.MemDB, principal string) ([]Cleanup, error) {
-	now, err := r.now() // before the lock: see write
+	now, op, err := r.decide(ctx) // before the lock: see write
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,6 @@ func (r *Registry) reset(ctx context.Context, fresh *memdb.MemDB, principal stri
 	}
 	defer r.mu.Unlock()
 	now = r.stamp(now)
-	op := newID()
 	txn := fresh.Txn(true)
 	defer txn.Abort()
 	queued, err := carryCleanups(r.snapshot(), txn, now, op)

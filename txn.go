@@ -43,7 +43,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	}
 	// The clock is user code: read it before taking any lock, so that a
 	// clock that panics or calls the registry leaves nothing held.
-	now, err := r.now()
+	now, op, err := r.decide(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 		ctx:       ctx,
 		now:       now,
 		principal: principal,
-		op:        newID(),
+		op:        op,
 		reason:    reason,
 	}
 	if err := fn(w); err != nil {
