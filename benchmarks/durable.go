@@ -21,7 +21,7 @@ import (
 // sqlite-mattn-wal-pool is not in it: it is the record of what a pool of
 // writers left to SQLite's busy handler does (see OpenSQLiteFile), run on
 // request.
-var DurableStoreNames = []string{"sqlite-mattn-wal", "sqlite-modernc-wal"}
+var DurableStoreNames = []string{"registry-raft", "sqlite-mattn-wal", "sqlite-modernc-wal"}
 
 // durableDrivers maps the durable SQLite stores to their drivers and to the
 // DSN that opens a file in WAL mode with synchronous=FULL (each commit
@@ -48,6 +48,9 @@ const MaxWriters = 64
 // OpenDurable opens the named durable store on dir: empty if dir is empty,
 // else as the store left it (a restart).
 func OpenDurable(name, dir string) (Store, error) {
+	if name == "registry-raft" {
+		return OpenRaftStore(dir)
+	}
 	return OpenSQLiteFile(name, dir)
 }
 

@@ -257,26 +257,51 @@ type Disk struct {
 	Dir string
 	// Bytes is the size of every file under Dir.
 	Bytes int64
-	// Load is the time the world took to load, and Close to close.
-	Load, Close time.Duration
+	// Load is the time the world (and the tail) took to load.
+	Load time.Duration
+	// Snapshot says how the store's snapshot went: "taken", the error, or
+	// "" for a store without snapshots.
+	Snapshot string
 }
 
+// snapshotter is a durable store that can compact its log into a snapshot.
+type snapshotter interface{ Snapshot() error }
+
+// TailFraction is the part of the world Prepare writes after the
+// snapshot, one write per artifact: the log tail a restart replays.
+const TailFraction = 100
+
 // Prepare loads the world into the named durable store on dir (empty),
-// then closes it: dir then holds what a restart recovers.
+// takes a snapshot if the store has them, registers a tail of N/100 fresh
+// artifacts one call each (from MaxWriters writers), then closes the store:
+// dir then holds what a restart recovers, a snapshot and a log tail.
 func Prepare(name, dir string, w *benchworld.World) (Disk, error) {
 	t0 := time.Now()
 	env, err := LoadDurable(name, dir, w)
 	if err != nil {
 		return Disk{}, err
 	}
-	load := time.Since(t0)
-	t0 = time.Now()
+	d := Disk{Dir: dir}
+	if s, ok := env.S.(snapshotter); ok {
+		d.Snapshot = "taken"
+		if err := s.Snapshot(); err != nil {
+			d.Snapshot = err.Error()
+		}
+	}
+	tail := make([]registry.Artifact, w.N/TailFraction)
+	for i := range tail {
+		tail[i] = w.NewVersion()
+	}
+	if err := Parallel(MaxWriters, len(tail), func(j int) error { return env.S.Register(Ctx, tail[j]) }); err != nil {
+		env.S.Close()
+		return Disk{}, err
+	}
+	d.Load = time.Since(t0)
 	if err := env.S.Close(); err != nil {
 		return Disk{}, err
 	}
-	closed := time.Since(t0)
-	n, err := DirBytes(dir)
-	return Disk{Dir: dir, Bytes: n, Load: load, Close: closed}, err
+	d.Bytes, err = DirBytes(dir)
+	return d, err
 }
 
 // Recover times b.N restarts of the named durable store on the directory
