@@ -12,6 +12,7 @@
 //	go run ./cmd/durable -recovery=10000          # recovery at 10k only
 //	BENCH_1M=1 go run ./cmd/durable               # recovery at 1M too
 //	go run ./cmd/durable -profile=prof            # CPU profile per registry-raft run
+//	go run ./cmd/durable -render results/durable.json   # the table of a run
 //
 // Operations run in rounds over the stores, so that the runs of one
 // operation are close in time; on a shared machine whose disk others use
@@ -51,7 +52,21 @@ func main() {
 	outDir := flag.String("out", "out", "directory for durable.json and durable.md")
 	publish := flag.Bool("publish", false, "also write the results to results/ (committed, shown by BENCHMARKS.md)")
 	profileDir := flag.String("profile", "", "write a CPU profile of each registry-raft run to this directory")
+	render := flag.String("render", "", "render the table and targets of an earlier run's durable.json instead of running")
 	flag.Parse()
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rep := new(Report)
+		if err := json.Unmarshal(b, rep); err != nil {
+			log.Fatalf("%s: %v", *render, err)
+		}
+		fmt.Print(rep.Markdown())
+		rep.write(*outDir, *publish)
+		return
+	}
 	if err := flag.Set("test.benchtime", *benchtime); err != nil {
 		log.Fatalf("benchtime: %v", err)
 	}

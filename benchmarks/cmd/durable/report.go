@@ -190,8 +190,12 @@ func (r *Report) Markdown() string {
 		b.WriteString("| world | store | restart | on disk | per artifact | load | snapshot |\n|--:|---|--:|--:|--:|--:|---|\n")
 		for _, x := range r.Recovery {
 			snap := x.Snapshot
-			if snap == "" {
+			switch snap {
+			case "":
 				snap = "–"
+			case "taken":
+			default:
+				snap = "failed (durable.json says why)"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %.1f MB | %.0f B | %.1f s | %s |\n", benchworld.SizeLabel(x.Size), x.Store, secs(x.Seconds),
 				float64(x.DiskBytes)/1e6, x.DiskPerArtifact, x.LoadSeconds, snap)
