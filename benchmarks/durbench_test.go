@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,6 +189,40 @@ func TestLatencies(t *testing.T) {
 			l.n.Store(int64(len(c.d)))
 			assert.Equal(t, c.p50, l.Percentile(50))
 			assert.Equal(t, c.p99, l.Percentile(99))
+		})
+	}
+}
+
+// TestParallel checks that Parallel runs every index once and returns the
+// first error.
+func TestParallel(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		writers, n int
+		failAt     int // -1: none
+	}{
+		{"one writer", 1, 50, -1},
+		{"more writers than work", 64, 10, -1},
+		{"no work", 8, 0, -1},
+		{"an error", 8, 100, 37},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			seen := make([]atomic.Int32, c.n)
+			err := Parallel(c.writers, c.n, func(j int) error {
+				seen[j].Add(1)
+				if j == c.failAt {
+					return os.ErrInvalid
+				}
+				return nil
+			})
+			if c.failAt >= 0 {
+				assert.ErrorIs(t, err, os.ErrInvalid)
+				return
+			}
+			require.NoError(t, err)
+			for j := range seen {
+				assert.EqualValues(t, 1, seen[j].Load(), "index %d", j)
+			}
 		})
 	}
 }
