@@ -123,26 +123,35 @@ func (c *checker) artifacts() {
 
 // row checks one artifact and its name index entry.
 func (c *checker) row(a *record) {
+	if checkRow(a, c.fail) {
+		c.indexed(tableArtifacts, indexName, nameKey(a.Namespace, a.Name, a.Version), a)
+	}
+}
+
+// checkRow checks one artifact's own fields, reporting each problem to
+// fail; it returns false when the ID is not canonical (nothing else is
+// checked then). Check and ReadSnapshot share it.
+func checkRow(a *record, fail func(format string, args ...any)) bool {
 	if cid, err := checkID("id", a.ID); err != nil || cid != a.ID {
-		c.fail("artifact ID %q is not a canonical UUID", a.ID)
-		return
+		fail("artifact ID %q is not a canonical UUID", a.ID)
+		return false
 	}
 	in := a.artifact()
 	if _, err := prepareNew(&in); err != nil {
-		c.fail("artifact %s is not valid: %v", a.ID, err)
+		fail("artifact %s is not valid: %v", a.ID, err)
 	}
 	if a.Revision < 1 {
-		c.fail("artifact %s has revision %d", a.ID, a.Revision)
+		fail("artifact %s has revision %d", a.ID, a.Revision)
 	}
 	if d := a.del; d != nil {
 		if d.Operation == "" || d.At.IsZero() || d.By == "" {
-			c.fail("soft-deleted artifact %s (%s) does not record the operation that deleted it", a.ID, a.FQN())
+			fail("soft-deleted artifact %s (%s) does not record the operation that deleted it", a.ID, a.FQN())
 		}
 		if a.isDeployed() {
-			c.fail("soft-deleted artifact %s (%s) is deployed to %v", a.ID, a.FQN(), a.endpoints())
+			fail("soft-deleted artifact %s (%s) is deployed to %v", a.ID, a.FQN(), a.endpoints())
 		}
 	}
-	c.indexed(tableArtifacts, indexName, nameKey(a.Namespace, a.Name, a.Version), a)
+	return true
 }
 
 // sideTables checks containment, storage URIs and trash against the rows,
@@ -308,38 +317,10 @@ func (c *checker) tokens(counted int) {
 	}
 	for _, o := range objs {
 		t := o.(*tokenRow)
-		q := &t.Request
-		if t.Token == "" || checkToken(t.Token) != nil {
-			c.fail("token %q is malformed", t.Token)
-		}
-		if q.Principal == "" || checkText("principal", q.Principal, MaxNameLength, false) != nil {
-			c.fail("token %q belongs to a malformed principal %q", t.Token, q.Principal)
-		}
-		key := tokenKey(q.Principal, t.Token)
+		key := tokenKey(t.Request.Principal, t.Token)
 		c.indexed(tableTokens, indexID, key, t)
 		c.indexedMulti(tableTokens, indexExpires, append(timeKey(t.Expires), key...), t)
-		if !t.Expires.After(t.Created) {
-			c.fail("token %q of %s expires at %v, not after it was stored at %v", t.Token, q.Principal, t.Expires, t.Created)
-		}
-		// The target may be gone since: a token outlives a hard delete of
-		// its target.
-		if cid, err := checkID("target", t.Target); err != nil || cid != t.Target {
-			c.fail("token %q of %s targets %q, not a canonical ID", t.Token, q.Principal, t.Target)
-		}
-		switch {
-		case q.Call == callDelete && (t.Result == nil || t.Restored != nil || len(t.Result.Deleted) == 0 || t.Result.Replayed):
-			c.fail("token %q of %s remembers a delete without the result of a delete that deleted something", t.Token, q.Principal)
-		case q.Call == callRestore && (t.Restored == nil || t.Result != nil || t.Restored.ID != t.Target):
-			c.fail("token %q of %s remembers a restore without the artifact it restored", t.Token, q.Principal)
-		case q.Call != callDelete && q.Call != callRestore:
-			c.fail("token %q of %s remembers an unknown call %v", t.Token, q.Principal, q.Call)
-		}
-		if q.Call == callRestore && (q.Hard || q.Recursive || q.Cascade || q.Atomic || q.Limit != 0 || q.Lineage != Restrict) {
-			c.fail("token %q of %s remembers a restore with delete options: %+v", t.Token, q.Principal, *q)
-		}
-		if (q.Limit != 0) != q.Cascade || q.Limit < 0 {
-			c.fail("token %q of %s remembers cascade %t with limit %d", t.Token, q.Principal, q.Cascade, q.Limit)
-		}
+		checkTokenRow(t, c.fail)
 	}
 	c.count(tableTokens, indexExpires, len(objs))
 }
@@ -379,5 +360,39 @@ func (c *checker) cleanups() {
 				c.fail("pending cleanup %q does not record what queued it", cl.URI)
 			}
 		}
+	}
+}
+
+// checkTokenRow checks one idempotency token's own fields, reporting each
+// problem to fail. Check and ReadSnapshot share it.
+func checkTokenRow(t *tokenRow, fail func(format string, args ...any)) {
+	q := &t.Request
+	if t.Token == "" || checkToken(t.Token) != nil {
+		fail("token %q is malformed", t.Token)
+	}
+	if q.Principal == "" || checkText("principal", q.Principal, MaxNameLength, false) != nil {
+		fail("token %q belongs to a malformed principal %q", t.Token, q.Principal)
+	}
+	if !t.Expires.After(t.Created) {
+		fail("token %q of %s expires at %v, not after it was stored at %v", t.Token, q.Principal, t.Expires, t.Created)
+	}
+	// The target may be gone since: a token outlives a hard delete of
+	// its target.
+	if cid, err := checkID("target", t.Target); err != nil || cid != t.Target {
+		fail("token %q of %s targets %q, not a canonical ID", t.Token, q.Principal, t.Target)
+	}
+	switch {
+	case q.Call == callDelete && (t.Result == nil || t.Restored != nil || len(t.Result.Deleted) == 0 || t.Result.Replayed):
+		fail("token %q of %s remembers a delete without the result of a delete that deleted something", t.Token, q.Principal)
+	case q.Call == callRestore && (t.Restored == nil || t.Result != nil || t.Restored.ID != t.Target):
+		fail("token %q of %s remembers a restore without the artifact it restored", t.Token, q.Principal)
+	case q.Call != callDelete && q.Call != callRestore:
+		fail("token %q of %s remembers an unknown call %v", t.Token, q.Principal, q.Call)
+	}
+	if q.Call == callRestore && (q.Hard || q.Recursive || q.Cascade || q.Atomic || q.Limit != 0 || q.Lineage != Restrict) {
+		fail("token %q of %s remembers a restore with delete options: %+v", t.Token, q.Principal, *q)
+	}
+	if (q.Limit != 0) != q.Cascade || q.Limit < 0 {
+		fail("token %q of %s remembers cascade %t with limit %d", t.Token, q.Principal, q.Cascade, q.Limit)
 	}
 }

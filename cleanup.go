@@ -232,7 +232,7 @@ func (r *Registry) settle(now time.Time, results []CleanupOutcome, rep CleanupRe
 	slices.Sort(rep.Cleaned)
 	slices.SortFunc(rep.Failed, compareCleanups)
 	txn.Commit()
-	r.setDB(st.db, st.tokens)
+	r.setDB(st.db, st.tokens, 0)
 	return rep
 }
 

@@ -201,6 +201,21 @@
 // blocks the registry) and to a bounded audit log (Events). Dry runs and
 // failed calls emit nothing.
 //
+// # Snapshots
+//
+// WriteSnapshot writes the whole registry (every artifact in every state,
+// lineage, deployments, idempotency tokens with their expiry, pending
+// cleanups, and the sequence number of the next event) as it was at one
+// commit, without blocking writers; the same state always gives the same
+// bytes. SaveSnapshot writes one to a file atomically. Load and LoadFile
+// build a registry from one, and ReadSnapshot replaces a registry's whole
+// state with one at once: a snapshot that is truncated, corrupted,
+// reordered, of a future version or that breaks the registry's rules is
+// refused with a *SnapshotError (ErrCorruptSnapshot) saying where and why,
+// and nothing changes. Loading emits no event; the audit log's events are
+// not part of a snapshot, only its sequence, which goes on from the
+// snapshot's. snapshot.go documents the format.
+//
 // # Errors
 //
 // Every error for a rule matches one sentinel with errors.Is (ErrNotFound,

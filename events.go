@@ -58,7 +58,27 @@ type eventLog struct {
 	mu   sync.RWMutex
 	ring []Event
 	next uint64 // Seq of the next event
-	subs map[*Subscription]struct{}
+	// oldest is the lowest Seq the ring may hold: 1, or where a loaded
+	// snapshot's numbering went on (restart).
+	oldest uint64
+	subs   map[*Subscription]struct{}
+}
+
+// nextSeq returns the Seq the next event will get.
+func (l *eventLog) nextSeq() uint64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.next
+}
+
+// restart makes numbering go on from next and empties the ring: a registry
+// loaded from a snapshot continues its events' sequence, but the events
+// themselves are not part of a snapshot.
+func (l *eventLog) restart(next uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clear(l.ring)
+	l.next, l.oldest = next, next
 }
 
 func newEventLog(size int) *eventLog {
@@ -140,8 +160,8 @@ func (l *eventLog) window(after uint64, n int) (events []Event, last uint64, mor
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	size := uint64(len(l.ring))
-	first := uint64(1)
-	if l.next > size {
+	first := max(1, l.oldest)
+	if l.next > size && l.next-size > first {
 		first = l.next - size
 	}
 	if after >= l.next-1 {

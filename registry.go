@@ -50,10 +50,19 @@ type dbState struct {
 	// tokens counts the idempotency tokens stored, so that writes skip the
 	// token table when it is empty.
 	tokens int
+	// nextSeq is the Seq of the first event after this commit's, and last
+	// the time the commit recorded (Registry.last): with the database they
+	// make the state a snapshot writes (snapshot.go).
+	nextSeq uint64
+	last    time.Time
 }
 
-func (r *Registry) setDB(db *memdb.MemDB, tokens int) {
-	r.state.Store(&dbState{db: db, read: db.Txn(false), tokens: tokens})
+// setDB makes db's latest commit the registry's state. It is called with mu
+// held (or before the registry is shared), before the commit's events
+// (how many) are published.
+func (r *Registry) setDB(db *memdb.MemDB, tokens, events int) {
+	r.state.Store(&dbState{db: db, read: db.Txn(false), tokens: tokens,
+		nextSeq: r.events.nextSeq() + uint64(events), last: r.last})
 }
 
 // snapshot returns a read transaction on the latest commit.
@@ -77,7 +86,7 @@ func New(opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.setDB(db, 0)
+	r.setDB(db, 0, 0)
 	return r, nil
 }
 
@@ -139,7 +148,7 @@ func (r *Registry) reset(ctx context.Context, fresh *memdb.MemDB, principal stri
 		return nil, err
 	}
 	txn.Commit()
-	r.setDB(fresh, 0)
+	r.setDB(fresh, 0, 1)
 	r.events.publish(Event{Time: now, Principal: principal, Operation: op}, []change{{kind: EventReset}})
 	return queued, nil
 }

@@ -77,7 +77,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 		return nil, err
 	}
 	w.Commit()
-	r.setDB(db, w.tokens)
+	r.setDB(db, w.tokens, len(w.events))
 	r.events.publish(w.meta(), w.events)
 	return w.cleanups, nil
 }

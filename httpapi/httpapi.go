@@ -15,7 +15,9 @@
 // alone; NewHandler mounts them all, with health and readiness endpoints.
 // Every credential maps to a principal through one table (Credentials), and
 // every action then goes through the registry's Authorizer, so that
-// namespaces, projects and tenants stay isolated.
+// namespaces, projects and tenants stay isolated. NewServer wraps the
+// handler in an http.Server with timeouts; DemoCredentials and SeedDemo
+// make the demo server of cmd/registryd -demo.
 package httpapi
 
 import (
@@ -189,6 +191,11 @@ type Config struct {
 	// AWSRegion and AWSAccount make Lookout for Vision's ARNs and scope its
 	// signatures (defaults us-east-1 and 123456789012).
 	AWSRegion, AWSAccount string
+	// ArtifactsAnonymous, when not empty, is the principal of artifact
+	// registry requests without X-Authorization (artifacts.Options.Anonymous);
+	// empty, the default, refuses them. For demos: registryd -demo sets it
+	// to DemoGuest.
+	ArtifactsAnonymous string
 }
 
 // NewHandler returns a handler that serves every dialect, and GET /healthz
@@ -233,7 +240,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		mux.Handle(p, ma)
 	}
 	ar, err := artifacts.New(artifacts.Options{Registry: cfg.Registry, Authenticate: cfg.Credentials.Token,
-		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes})
+		Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Anonymous: cfg.ArtifactsAnonymous})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,8 @@
 // registry, in the manner of net/http/httptest: New gives a registry seeded
 // with a small, realistic set of artifacts, a manual clock and a context
 // carrying a principal, and checks every invariant of the registry when the
-// test ends.
+// test ends. NewServer serves a fixture over HTTP in every dialect of
+// package httpapi, and hands back what each dialect's client needs.
 package registrytest
 
 import (

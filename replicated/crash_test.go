@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,7 +228,15 @@ func TestCrashRecovery(t *testing.T) {
 			return
 		}
 	}
-	t.Logf("%d kills, %d chains, %d acknowledged writes", kills, len(chains), acks)
+	snaps, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+	var names []string
+	for _, e := range snaps {
+		names = append(names, e.Name())
+	}
+	t.Logf("%d kills, %d chains, %d acknowledged writes, snapshots left: %v", kills, len(chains), acks, names)
+	for _, name := range names {
+		assert.False(t, strings.HasSuffix(name, ".tmp"), "a snapshot a kill interrupted is removed at the next start")
+	}
 	assert.Greater(t, acks, kills, "the child made progress between kills")
 }
 

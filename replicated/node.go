@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,6 +134,7 @@ type Node struct {
 	snaps *raft.FileSnapshotStore
 	trans raft.Transport
 
+	closed    chan struct{} // closed once raft has shut down
 	kick      chan struct{}
 	cleanMu   sync.Mutex // one cleaning round at a time
 	stop      context.CancelFunc
@@ -153,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	n := &Node{cfg: cfg, kick: make(chan struct{}, 1), done: make(chan struct{}), closed: make(chan struct{})}
 	f, err := newFSM(&cfg, n.wake)
 	if err != nil {
 		return nil, err
@@ -188,6 +190,9 @@ func (n *Node) open(ctx context.Context) error {
 		return fmt.Errorf("replicated: log store %s: %w", path, err)
 	}
 	n.logs = logs
+	if err := removeUnfinishedSnapshots(filepath.Join(cfg.DataDir, "snapshots")); err != nil {
+		return fmt.Errorf("replicated: snapshot store: %w", err)
+	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, logger)
 	if err != nil {
 		return fmt.Errorf("replicated: snapshot store: %w", err)
@@ -252,6 +257,28 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	if err := r.Barrier(cfg.ApplyTimeout + time.Minute).Error(); err != nil {
 		return fmt.Errorf("replicated: replay the log: %w", err)
+	}
+	return nil
+}
+
+// removeUnfinishedSnapshots removes the snapshots a crash interrupted: raft
+// writes each into a directory named *.tmp and renames it when complete,
+// ignores *.tmp ones, and never removes them. The log store's lock is held:
+// no other process is writing one.
+func removeUnfinishedSnapshots(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasSuffix(e.Name(), ".tmp") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -374,6 +401,7 @@ func (n *Node) Close() error {
 		if n.raft != nil {
 			errs = append(errs, n.raft.Shutdown().Error())
 		}
+		close(n.closed)
 		n.stop()
 		<-n.done
 		errs = append(errs, n.release())
@@ -394,8 +422,13 @@ func (n *Node) Leader() string {
 	return string(id)
 }
 
-// AppliedIndex is the index of the latest log entry applied.
-func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+// AppliedIndex is the index of the latest log entry applied: when a write
+// has returned, at least its own.
+func (n *Node) AppliedIndex() uint64 {
+	// raft counts an entry applied only after its writer was answered;
+	// the state machine counts it as soon as it is.
+	return max(n.raft.AppliedIndex(), n.fsm.index.Load())
+}
 
 // Snapshot takes a snapshot now, as raft does by itself past
 // SnapshotThreshold entries, and compacts the log behind it.
@@ -429,7 +462,20 @@ func (n *Node) apply(ctx context.Context, t entryType, c *command) (any, error) 
 		return nil, err
 	}
 	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
-	if err := f.Error(); err != nil {
+	// raft answers every entry it dequeues, but one still queued when it
+	// shuts down is never answered: wait for the answer or the shutdown.
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err = <-done:
+	case <-n.closed:
+		select {
+		case err = <-done:
+		default:
+			return nil, fmt.Errorf("replicated: %s interrupted: %w before it was applied; it takes effect at the next start if its entry reached the log", t, raft.ErrRaftShutdown)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("replicated: %s not applied: %w", t, err)
 	}
 	res, ok := f.Response().(*response)

@@ -274,3 +274,66 @@ func TestNodeConcurrentWriters(t *testing.T) {
 	assert.Len(t, page.Items, 160)
 	require.NoError(t, n.Registry().Check())
 }
+
+// A restart after a snapshot recovers the snapshot and the log's tail.
+func TestNodeRestartFromSnapshotAndTail(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.TrailingLogs = 2 // the snapshot, not the log, holds the first writes
+	n := openNode(t, cfg)
+	register := func(name string) registry.Artifact {
+		a, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: name,
+			StorageURIs: []string{"s3://b/" + name}})
+		require.NoError(t, err)
+		return a
+	}
+	a, b := register("a"), register("b")
+	require.NoError(t, n.Link(alice, a.ID, b.ID))
+	_, err := n.Delete(alice, a.ID, registry.DeleteOptions{ClientToken: "tok"})
+	require.NoError(t, err)
+	require.NoError(t, n.Snapshot())
+	c := register("c")
+	_, err = n.Delete(alice, c.ID, registry.DeleteOptions{Hard: true})
+	require.NoError(t, err)
+	want := dump(t, n.Registry())
+	require.NoError(t, n.Close())
+
+	again := openNode(t, cfg)
+	assert.Equal(t, want, dump(t, again.Registry()))
+	require.NoError(t, again.Registry().Check())
+	// The token of the delete before the snapshot still replays.
+	res, err := again.Delete(alice, a.ID, registry.DeleteOptions{ClientToken: "tok"})
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+}
+
+// A node given an address binds raft's TCP transport there (127.0.0.1
+// only in tests); a closed node refuses writes.
+func TestNodeOnTCPAndClosed(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Addr = "127.0.0.1:0"
+	n := openNode(t, cfg)
+	_, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m"})
+	require.NoError(t, err)
+	require.NoError(t, n.Close())
+	require.NoError(t, n.Close(), "Close twice")
+	_, err = n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "late"})
+	assert.Error(t, err)
+	page, err := n.Registry().List(alice, registry.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 1, "reads still work")
+
+	_, err = replicated.Open(context.Background(), replicated.Config{})
+	var e *registry.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "DataDir", e.Field)
+}
+
+// Two nodes cannot share a data directory.
+func TestNodeDataDirInUse(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	openNode(t, cfg)
+	_, err := openErr(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in use")
+}

@@ -78,28 +78,22 @@ func (n *Node) Undeploy(ctx context.Context, id, endpoint string) error {
 // nothing and is not logged: it runs on the local state, as of the latest
 // entry applied and at that entry's time.
 func (n *Node) Delete(ctx context.Context, id string, opts ...registry.DeleteOption) (registry.Result, error) {
-	return n.delete(ctx, entryDelete, &command{ID: id}, opts, func(ctx context.Context) (registry.Result, error) {
-		return n.Registry().Delete(ctx, id, opts...)
-	})
+	return n.delete(ctx, entryDelete, &command{ID: id}, opts)
 }
 
 // DeleteByFQN is registry.Registry.DeleteByFQN through the log (a dry run
 // as for Delete).
 func (n *Node) DeleteByFQN(ctx context.Context, fqn string, opts ...registry.DeleteOption) (registry.Result, error) {
-	return n.delete(ctx, entryDeleteByFQN, &command{FQN: fqn}, opts, func(ctx context.Context) (registry.Result, error) {
-		return n.Registry().DeleteByFQN(ctx, fqn, opts...)
-	})
+	return n.delete(ctx, entryDeleteByFQN, &command{FQN: fqn}, opts)
 }
 
 // DeleteAllVersions is registry.Registry.DeleteAllVersions through the log
 // (a dry run as for Delete).
 func (n *Node) DeleteAllVersions(ctx context.Context, namespace, name string, opts ...registry.DeleteOption) (registry.Result, error) {
-	return n.delete(ctx, entryDeleteAllVersions, &command{Namespace: namespace, Name: name}, opts, func(ctx context.Context) (registry.Result, error) {
-		return n.Registry().DeleteAllVersions(ctx, namespace, name, opts...)
-	})
+	return n.delete(ctx, entryDeleteAllVersions, &command{Namespace: namespace, Name: name}, opts)
 }
 
-func (n *Node) delete(ctx context.Context, t entryType, c *command, opts []registry.DeleteOption, local func(context.Context) (registry.Result, error)) (registry.Result, error) {
+func (n *Node) delete(ctx context.Context, t entryType, c *command, opts []registry.DeleteOption) (registry.Result, error) {
 	dryRun := false
 	for i, o := range opts {
 		var v registry.DeleteOptions
@@ -117,18 +111,25 @@ func (n *Node) delete(ctx context.Context, t entryType, c *command, opts []regis
 		dryRun = dryRun || v.DryRun
 		c.Delete = append(c.Delete, v)
 	}
+	if ctx == nil {
+		return registry.Result{}, invalid("ctx", "context is nil; pass context.Background() or a request context")
+	}
+	dry := make([]registry.DeleteOption, 0, len(c.Delete)+1)
+	for _, o := range c.Delete {
+		dry = append(dry, o)
+	}
 	if dryRun {
-		if ctx == nil {
-			return registry.Result{}, invalid("ctx", "context is nil; pass context.Background() or a request context")
+		return n.dryDelete(ctx, t, c, dry)
+	}
+	if n.cfg.Authorizer != nil {
+		// Authorization decided before the entry: a delete the principal
+		// may not make, as a dry run on the local state finds, is refused
+		// without being logged. (The state machine asks again as it
+		// applies, so a delete that got through on stale state is refused
+		// there, on every replica alike.)
+		if _, err := n.dryDelete(ctx, t, c, append(dry, registry.DeleteOptions{DryRun: true})); registry.ErrorCode(err) == registry.CodeForbidden {
+			return registry.Result{}, err
 		}
-		// At the last applied time, not the clock's: the registry never
-		// records a time before one it has seen, so a later time here would
-		// move this replica's records ahead of the others'.
-		at := n.fsm.lastTime()
-		if at.IsZero() {
-			at = time.Unix(0, 0).UTC()
-		}
-		return local(registry.WithDecision(ctx, registry.Decision{Time: at, Operation: newID()}))
 	}
 	v, err := n.apply(ctx, t, c)
 	if err != nil {
@@ -138,6 +139,31 @@ func (n *Node) delete(ctx context.Context, t entryType, c *command, opts []regis
 		return v.(registry.Result), err
 	}
 	return v.(registry.Result), nil
+}
+
+// localDecision is the decision of a call made on the local state only (a
+// dry run): at the last applied time, not the clock's, since the registry
+// never records a time before one it has seen, and a later time here would
+// move this replica's records ahead of the others'.
+func (n *Node) localDecision(ctx context.Context) context.Context {
+	at := n.fsm.lastTime()
+	if at.IsZero() {
+		at = time.Unix(0, 0).UTC()
+	}
+	return registry.WithDecision(ctx, registry.Decision{Time: at, Operation: newID()})
+}
+
+// dryDelete runs the delete c describes on the local state, with opts.
+func (n *Node) dryDelete(ctx context.Context, t entryType, c *command, opts []registry.DeleteOption) (registry.Result, error) {
+	ctx = n.localDecision(ctx)
+	reg := n.Registry()
+	switch t {
+	case entryDeleteByFQN:
+		return reg.DeleteByFQN(ctx, c.FQN, opts...)
+	case entryDeleteAllVersions:
+		return reg.DeleteAllVersions(ctx, c.Namespace, c.Name, opts...)
+	}
+	return reg.Delete(ctx, c.ID, opts...)
 }
 
 // Restore is registry.Registry.Restore through the log.
@@ -198,10 +224,31 @@ func (n *Node) Purge(ctx context.Context, olderThan time.Duration, opts ...regis
 	return v.(registry.Result), nil
 }
 
-// Reset is registry.Registry.Reset through the log.
+// Reset is registry.Registry.Reset through the log. With an Authorizer,
+// a principal refused ActionReset is refused before anything is logged.
 func (n *Node) Reset(ctx context.Context) error {
+	if ctx != nil {
+		if err := n.authorizeAction(ctx, registry.ActionReset); err != nil {
+			return err
+		}
+	}
 	_, err := n.apply(ctx, entryReset, &command{})
 	return err
+}
+
+// authorizeAction asks the authorizer for an action on no artifact in
+// particular (reset, admin), answering as the registry does.
+func (n *Node) authorizeAction(ctx context.Context, action registry.Action) error {
+	a := n.cfg.Authorizer
+	if a == nil {
+		return nil
+	}
+	principal := registry.PrincipalFrom(ctx)
+	if why := ask(ctx, a, principal, action); why != nil {
+		return &registry.Error{Code: registry.CodeForbidden,
+			Message: fmt.Sprintf("%s may not %s: %v", principal, action, why)}
+	}
+	return nil
 }
 
 // RetryCleanups is registry.Registry.RetryCleanups for a node: the leader
@@ -215,21 +262,17 @@ func (n *Node) RetryCleanups(ctx context.Context) (registry.CleanupReport, error
 	if ctx == nil {
 		return registry.CleanupReport{}, invalid("ctx", "context is nil; pass context.Background() or a request context")
 	}
-	principal := registry.PrincipalFrom(ctx)
-	if a := n.cfg.Authorizer; a != nil {
-		if why := ask(ctx, a, principal); why != nil {
-			return registry.CleanupReport{}, &registry.Error{Code: registry.CodeForbidden,
-				Message: fmt.Sprintf("%s may not %s: %v", principal, registry.ActionAdmin, why)}
-		}
+	if err := n.authorizeAction(ctx, registry.ActionAdmin); err != nil {
+		return registry.CleanupReport{}, err
 	}
 	return n.cleanRound(ctx, true)
 }
 
-func ask(ctx context.Context, a registry.Authorizer, principal string) (err error) {
+func ask(ctx context.Context, a registry.Authorizer, principal string, action registry.Action) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("authorizer panicked: %v", p)
 		}
 	}()
-	return a.Authorize(ctx, principal, registry.ActionAdmin, registry.Artifact{})
+	return a.Authorize(ctx, principal, action, registry.Artifact{})
 }

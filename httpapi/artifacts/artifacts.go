@@ -27,7 +27,9 @@
 // this API, a missing or unknown credential is 403, not 401; 401 is kept for
 // what §3 gives it, a reset the principal may not do. Every registry call
 // carries the principal and the registry's Authorizer decides (403 when it
-// refuses).
+// refuses). Options.Anonymous, off by default, lets requests without the
+// header act as a given principal, for demos whose curl lines carry none
+// (seed 003's); a header that is present must still be valid.
 //
 // # Mapping onto the registry
 //
@@ -119,6 +121,12 @@ type Options struct {
 	MaxBodyBytes int64
 	// Namespace holds the artifacts (default DefaultNamespace).
 	Namespace string
+	// Anonymous, when not empty, is the principal of requests that carry no
+	// X-Authorization header, which are otherwise refused (403). It is for
+	// demos (registryd -demo, whose seed 003 curl lines send no header);
+	// scope the principal to Namespace in the registry's Authorizer. A
+	// header that is present but unknown is still 403.
+	Anonymous string
 }
 
 // Patterns are the net/http patterns this dialect serves, for a mux that
@@ -131,6 +139,7 @@ type handler struct {
 	log   *slog.Logger
 	limit int64
 	ns    string
+	anon  string
 }
 
 type route func(w http.ResponseWriter, r *http.Request, ctx context.Context)
@@ -144,7 +153,7 @@ func New(o Options) (http.Handler, error) {
 	if o.Authenticate == nil {
 		return nil, errors.New("artifacts: Options.Authenticate is nil")
 	}
-	h := &handler{reg: o.Registry, auth: o.Authenticate, log: o.Logger, limit: o.MaxBodyBytes, ns: o.Namespace}
+	h := &handler{reg: o.Registry, auth: o.Authenticate, log: o.Logger, limit: o.MaxBodyBytes, ns: o.Namespace, anon: o.Anonymous}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -212,7 +221,7 @@ func (h *handler) methods(auth bool, m map[string]route) http.HandlerFunc {
 
 func (h *handler) authenticate(cred string) (string, bool) {
 	if cred == "" {
-		return "", false
+		return h.anon, h.anon != ""
 	}
 	if p, ok := h.auth(cred); ok {
 		return p, true

@@ -534,3 +534,27 @@ func TestDeleteWithForeignDependent(t *testing.T) {
 	assert.Equal(t, before, e.dump())
 	assert.Empty(t, e.cleanedURIs())
 }
+
+// TestAnonymous: with Options.Anonymous, a request without X-Authorization
+// acts as that principal (and only in its namespaces); an unknown header is
+// still 403. Without the option (every other test) it is 403.
+func TestAnonymous(t *testing.T) {
+	e := newEnv(t)
+	h, err := artifacts.New(artifacts.Options{Registry: e.f.Registry, Anonymous: "alice",
+		Authenticate: func(tok string) (string, bool) { p, ok := tokens[tok]; return p, ok }})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	anon := &env{t: t, f: e.f, srv: srv, cl: e.cl}
+
+	r := anon.do("POST", "/artifact/model", "", `{"url":"https://huggingface.co/org/churn"}`)
+	require.Equal(t, 201, r.status, r.raw)
+	id, _ := r.obj()["metadata"].(map[string]any)["id"].(string)
+	require.NotEmpty(t, id)
+	assert.Equal(t, 200, anon.do("GET", "/artifacts/model/"+id, "", "").status)
+	assertError(t, anon.do("GET", "/artifacts/model/"+id, "wrong-token", ""), 403)
+	assertError(t, anon.do("DELETE", "/reset", "", ""), 401)
+	assertError(t, e.do("GET", "/artifacts/model/"+id, "", ""), 403)
+	r = anon.do("DELETE", "/artifacts/model/"+id, "", "")
+	assert.Equal(t, 200, r.status, r.raw)
+}

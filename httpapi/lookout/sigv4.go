@@ -206,3 +206,12 @@ func resign(r *http.Request, body []byte, a authorization, secret string, t time
 	}
 	return sig, nil
 }
+
+// Sign signs r as an AWS SDK would for this API: Signature Version 4 with
+// the access key, for region, at t, over body (the bytes r will send). It is
+// for clients without an AWS SDK: demos, tests and benchmarks.
+func Sign(r *http.Request, body []byte, accessKeyID, secretAccessKey, region string, t time.Time) error {
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey}
+	return v4.NewSigner().SignHTTP(r.Context(), creds, r, hex.EncodeToString(sum[:]), SigningName, region, t)
+}

@@ -1,0 +1,189 @@
+// Command registryd serves a registry over HTTP in the dialects of the four
+// systems it was designed from (OpenMetadata, Huawei ModelArts, the artifact
+// registry of seed 003, AWS Lookout for Vision), so that their own clients
+// work against it unchanged. See package httpapi for the routes.
+//
+//	registryd [-addr 127.0.0.1:8585] [-credentials creds.json | -demo] [-log-format text|json] [-shutdown-timeout 30s]
+//
+// Every flag but -shutdown-timeout may also be given as an environment
+// variable (an empty one counts as unset; a flag beats its variable):
+// REGISTRYD_ADDR, REGISTRYD_CREDENTIALS, REGISTRYD_DEMO, REGISTRYD_LOG_FORMAT. The
+// credentials file maps tokens and AWS access keys to principals and their
+// namespaces (httpapi.Credentials); one of it and -demo is required, not
+// both. With -demo the registry starts seeded by httpapi.SeedDemo, with the demo credentials
+// (httpapi.DemoCredentials), and artifact registry requests without
+// X-Authorization act as httpapi.DemoGuest, so that the seeds' example
+// requests work against it verbatim (the guest is scoped to the artifact
+// registry's namespace, so DELETE /reset still needs the admin token); the demo IDs, credentials and the
+// seeds' requests as curl lines are printed at start. The log line
+// "registryd listening" gives the address (useful with -addr 127.0.0.1:0).
+//
+// It stops on SIGINT or SIGTERM: it stops accepting connections and exits
+// 0 once the requests in flight have finished (at most -shutdown-timeout,
+// 30 s by default; past that it exits 1). httpapi.NewServer's timeouts bound
+// slow clients.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/httpapi"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "registryd:", err)
+		os.Exit(1)
+	}
+}
+
+// options are registryd's flags.
+type options struct {
+	addr        string
+	credentials string
+	demo        bool
+	logFormat   string
+	shutdown    time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("registryd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", env("REGISTRYD_ADDR", "127.0.0.1:8585"), "address to listen on (REGISTRYD_ADDR)")
+	fs.StringVar(&o.credentials, "credentials", env("REGISTRYD_CREDENTIALS", ""), "credentials file: tokens and AWS keys of each principal (REGISTRYD_CREDENTIALS)")
+	demo, err := strconv.ParseBool(env("REGISTRYD_DEMO", "false"))
+	if err != nil {
+		return o, fmt.Errorf("REGISTRYD_DEMO: %w", err)
+	}
+	fs.BoolVar(&o.demo, "demo", demo, "start with a seeded registry and, without -credentials, the demo credentials (REGISTRYD_DEMO)")
+	fs.StringVar(&o.logFormat, "log-format", env("REGISTRYD_LOG_FORMAT", "text"), "log format: text or json (REGISTRYD_LOG_FORMAT)")
+	fs.DurationVar(&o.shutdown, "shutdown-timeout", 30*time.Second, "how long a shutdown waits for requests in flight")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, fmt.Errorf("-log-format %q is not text or json", o.logFormat)
+	}
+	return o, nil
+}
+
+// env is the variable key, or def when it is unset or empty.
+func env(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// run serves until ctx is done or a signal arrives. ready, when not nil,
+// receives the address the server listens on.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	var log *slog.Logger
+	if o.logFormat == "json" {
+		log = slog.New(slog.NewJSONHandler(stdout, nil))
+	} else {
+		log = slog.New(slog.NewTextHandler(stdout, nil))
+	}
+
+	creds, err := credentials(o)
+	if err != nil {
+		return err
+	}
+	reg, err := registry.New(registry.WithAuthorizer(creds.Authorizer()))
+	if err != nil {
+		return err
+	}
+	cfg := httpapi.Config{Registry: reg, Credentials: creds, Logger: log}
+	if o.demo && o.credentials == "" {
+		// Seed 003's curl lines carry no X-Authorization.
+		cfg.ArtifactsAnonymous = httpapi.DemoGuest
+	}
+	handler, err := httpapi.NewHandler(cfg)
+	if err != nil {
+		return err
+	}
+	var demo *httpapi.Demo
+	if o.demo {
+		if o.credentials != "" {
+			// The demo is seeded as the demo admin: add it to the table.
+			return errors.New("-demo with -credentials: the demo is seeded with the demo credentials; give one or the other")
+		}
+		if demo, err = httpapi.SeedDemo(ctx, handler, reg); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.NewServer(o.addr, handler, log)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("registryd listening", "addr", ln.Addr().String(), "demo", o.demo)
+	if demo != nil {
+		log.Info("demo credentials", "admin", httpapi.DemoAdmin, "token", httpapi.DemoAdminToken,
+			"awsAccessKeyId", httpapi.DemoAccessKeyID, "awsSecretAccessKey", httpapi.DemoSecretAccessKey,
+			"mlflowToken", httpapi.DemoMLflowToken, "artifactsWithoutCredential", httpapi.DemoGuest)
+		log.Info("demo IDs", "omModel", demo.OMModelID, "modelartsProject", httpapi.DemoModelArtsProject,
+			"modelartsModels", demo.ModelArtsModelIDs, "modelartsService", demo.ModelArtsServiceID,
+			"artifactModel", demo.ArtifactModelID, "artifactDataset", demo.ArtifactDatasetID, "artifactCode", demo.ArtifactCodeID,
+			"lookoutProject", httpapi.DemoLookoutProject, "lookoutHosted", demo.LookoutHostedVersion, "lookoutStopped", demo.LookoutStoppedVersion)
+		fmt.Fprint(stderr, "\nThe seeds' example requests against this server:\n"+demo.Requests("http://"+ln.Addr().String())+"\n")
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("registryd shutting down; waiting for requests in flight", "timeout", o.shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("registryd stopped")
+	return nil
+}
+
+func credentials(o options) (*httpapi.Credentials, error) {
+	switch {
+	case o.credentials != "":
+		return httpapi.LoadCredentials(o.credentials)
+	case o.demo:
+		return httpapi.DemoCredentials(), nil
+	}
+	return nil, errors.New("no credentials: give -credentials FILE (or REGISTRYD_CREDENTIALS), or -demo for the demo credentials")
+}

@@ -1,0 +1,6 @@
+//go:build !race
+
+package httpapi_test
+
+// raceEnabled is true under -race, where load runs shorter.
+const raceEnabled = false
