@@ -12,12 +12,12 @@ import (
 	"github.com/modelreg/registry/internal/benchworld"
 )
 
-// TestConformance runs one scenario on every store and checks that each
-// gives the registry's answers: the comparison is only fair if the stores do
-// the same work.
+// TestConformance runs one scenario on every store, the durable ones
+// included, and checks that each gives the registry's answers: the
+// comparison is only fair if the stores do the same work.
 func TestConformance(t *testing.T) {
 	want := transcript(t, "registry")
-	for _, name := range StoreNames[1:] {
+	for _, name := range append(slices.Clone(StoreNames[1:]), DurableStoreNames...) {
 		t.Run(name, func(t *testing.T) {
 			got := transcript(t, name)
 			for i := 0; i < max(len(got), len(want)); i++ {
@@ -83,7 +83,13 @@ func init() {
 
 func transcript(t *testing.T, name string) []string {
 	ctx := context.Background()
-	s, err := OpenStore(name)
+	var s Store
+	var err error
+	if slices.Contains(DurableStoreNames, name) {
+		s, err = OpenDurable(name, t.TempDir())
+	} else {
+		s, err = OpenStore(name)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,25 @@ import (
 )
 
 // RegistryStore is the registry behind the Store interface: every method
-// is one call of its public API.
+// is one call of its public API. Reads go to R; writes go to W, which is R
+// itself or a durable node that logs each write before applying it to R.
 type RegistryStore struct {
 	R *registry.Registry
+	W registryWriter
+
+	name  string
+	close func() error
+}
+
+// registryWriter is the registry's write API, which *registry.Registry
+// and the durable node (replicated.Node) both have.
+type registryWriter interface {
+	Register(ctx context.Context, a registry.Artifact) (registry.Artifact, error)
+	RegisterBatch(ctx context.Context, batch []registry.Artifact) ([]registry.Artifact, error)
+	Link(ctx context.Context, upstream, downstream string) error
+	Deploy(ctx context.Context, id, endpoint string) error
+	Delete(ctx context.Context, id string, opts ...registry.DeleteOption) (registry.Result, error)
+	Restore(ctx context.Context, id string, opts ...registry.RestoreOption) (registry.Artifact, error)
 }
 
 // NewRegistryStore returns an empty registry with default options.
@@ -18,33 +34,33 @@ func NewRegistryStore() (*RegistryStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RegistryStore{R: r}, nil
+	return &RegistryStore{R: r, W: r, name: "registry"}, nil
 }
 
 // Name implements Store.
-func (s *RegistryStore) Name() string { return "registry" }
+func (s *RegistryStore) Name() string { return s.name }
 
 // Register implements Store.
 func (s *RegistryStore) Register(ctx context.Context, a registry.Artifact) error {
-	_, err := s.R.Register(ctx, a)
+	_, err := s.W.Register(ctx, a)
 	return err
 }
 
 // RegisterBatch implements Store.
 func (s *RegistryStore) RegisterBatch(ctx context.Context, batch []registry.Artifact) error {
-	_, err := s.R.RegisterBatch(ctx, batch)
+	_, err := s.W.RegisterBatch(ctx, batch)
 	return err
 }
 
 // Link implements Store.
 func (s *RegistryStore) Link(ctx context.Context, up, down string) error {
-	return s.R.Link(ctx, up, down)
+	return s.W.Link(ctx, up, down)
 }
 
 // LinkBatch implements Store: the registry links one edge per call.
 func (s *RegistryStore) LinkBatch(ctx context.Context, edges [][2]string) error {
 	for _, e := range edges {
-		if err := s.R.Link(ctx, e[0], e[1]); err != nil {
+		if err := s.W.Link(ctx, e[0], e[1]); err != nil {
 			return err
 		}
 	}
@@ -53,7 +69,7 @@ func (s *RegistryStore) LinkBatch(ctx context.Context, edges [][2]string) error 
 
 // Deploy implements Store.
 func (s *RegistryStore) Deploy(ctx context.Context, id, endpoint string) error {
-	return s.R.Deploy(ctx, id, endpoint)
+	return s.W.Deploy(ctx, id, endpoint)
 }
 
 // Get implements Store.
@@ -83,25 +99,25 @@ func outcome(res registry.Result) Outcome {
 
 // SoftDelete implements Store.
 func (s *RegistryStore) SoftDelete(ctx context.Context, id string, recursive bool) (Outcome, error) {
-	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Recursive: recursive})
+	res, err := s.W.Delete(ctx, id, registry.DeleteOptions{Recursive: recursive})
 	return outcome(res), err
 }
 
 // Restore implements Store.
 func (s *RegistryStore) Restore(ctx context.Context, id string) error {
-	_, err := s.R.Restore(ctx, id)
+	_, err := s.W.Restore(ctx, id)
 	return err
 }
 
 // HardDelete implements Store.
 func (s *RegistryStore) HardDelete(ctx context.Context, id string, recursive bool) (Outcome, error) {
-	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Hard: true, Recursive: recursive, Lineage: registry.LineageRestrict})
+	res, err := s.W.Delete(ctx, id, registry.DeleteOptions{Hard: true, Recursive: recursive, Lineage: registry.LineageRestrict})
 	return outcome(res), err
 }
 
 // CascadeDelete implements Store.
 func (s *RegistryStore) CascadeDelete(ctx context.Context, id string, limit int) (Outcome, error) {
-	res, err := s.R.Delete(ctx, id, registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: limit, Lineage: registry.LineageRestrict})
+	res, err := s.W.Delete(ctx, id, registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: limit, Lineage: registry.LineageRestrict})
 	return outcome(res), err
 }
 
@@ -109,4 +125,9 @@ func (s *RegistryStore) CascadeDelete(ctx context.Context, id string, limit int)
 func (s *RegistryStore) Footprint(context.Context) (int64, error) { return 0, nil }
 
 // Close implements Store.
-func (s *RegistryStore) Close() error { return nil }
+func (s *RegistryStore) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	return s.close()
+}

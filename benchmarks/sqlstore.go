@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +42,9 @@ type SQLStore struct {
 	name string
 	db   *sql.DB
 	st   map[string]*sql.Stmt
+	// writeMu, when set, lets one write transaction at a time begin (see
+	// OpenSQLiteFile).
+	writeMu *sync.Mutex
 }
 
 // Drivers are the two SQLite drivers compared, by Store name.
@@ -55,8 +59,15 @@ const artifactCols = `id, kind, namespace, name, version, COALESCE(parent, ''), 
 
 const nodeCols = `id, COALESCE(parent, ''), deleted, endpoints <> ''`
 
-var schema = []string{
+// connSchema is what every connection needs of its own: the temporary
+// plan table lives in the connection, not in the database.
+var connSchema = []string{
 	`PRAGMA temp_store = MEMORY`,
+	`CREATE TEMP TABLE IF NOT EXISTS plan (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`,
+}
+
+// schema is the database's tables and indexes.
+var schema = []string{
 	`CREATE TABLE artifacts (
 		id TEXT NOT NULL PRIMARY KEY,
 		kind TEXT NOT NULL,
@@ -88,7 +99,6 @@ var schema = []string{
 		created_at INTEGER NOT NULL,
 		PRIMARY KEY (upstream, downstream)) WITHOUT ROWID`,
 	`CREATE INDEX edges_downstream ON edges (downstream, upstream)`,
-	`CREATE TEMP TABLE plan (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`,
 }
 
 var statements = map[string]string{
@@ -161,21 +171,29 @@ func OpenSQLite(name string) (*SQLStore, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	s := &SQLStore{name: name, db: db, st: map[string]*sql.Stmt{}}
-	for _, q := range schema {
+	for _, q := range append(slices.Clone(connSchema), schema...) {
 		if _, err := db.Exec(q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
 	}
+	if err := s.prepare(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepare prepares every statement on the database.
+func (s *SQLStore) prepare() error {
 	for k, q := range statements {
-		st, err := db.Prepare(q)
+		st, err := s.db.Prepare(q)
 		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("prepare %s: %w", k, err)
+			return fmt.Errorf("prepare %s: %w", k, err)
 		}
 		s.st[k] = st
 	}
-	return s, nil
+	return nil
 }
 
 // Name implements Store.
@@ -292,6 +310,10 @@ func (t *txn) node(id string) (node, bool, error) {
 
 // write runs fn in one transaction, committed when fn returns nil.
 func (s *SQLStore) write(ctx context.Context, fn func(t *txn) error) error {
+	if s.writeMu != nil {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
