@@ -33,7 +33,7 @@ func ExampleNode_AddVoter() {
 		defer os.RemoveAll(dir)
 		n, err := replicated.Open(ctx, replicated.Config{
 			DataDir: dir, ID: id, Transport: t, Join: i > 0,
-			ElectionTimeout: 50 * time.Millisecond, LogOutput: io.Discard,
+			ElectionTimeout: 500 * time.Millisecond, LogOutput: io.Discard,
 		})
 		if err != nil {
 			fmt.Println(err)

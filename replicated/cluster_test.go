@@ -30,14 +30,15 @@ type cluster struct {
 	cfgs  []replicated.Config
 }
 
-// clusterConfig is a quiet node that elects within a few hundred
-// milliseconds: 50 ms, enough for one node, lets a loaded 2-core machine
-// depose healthy leaders mid-test.
+// clusterConfig is a quiet node that elects within a second: 50 ms,
+// enough for one node, lets a loaded 2-core machine depose healthy leaders
+// mid-test, and CI's 150 ms still did (a leader lost its lease while the
+// race-instrumented packages ran beside it).
 func clusterConfig(dir, id string) replicated.Config {
 	return replicated.Config{
 		DataDir:         dir,
 		ID:              id,
-		ElectionTimeout: 150 * time.Millisecond,
+		ElectionTimeout: 500 * time.Millisecond,
 		ApplyTimeout:    2 * time.Second,
 		LogOutput:       io.Discard,
 	}
@@ -465,15 +466,14 @@ func TestClusterFollowerRestart(t *testing.T) {
 	c := newCluster(t, 3, nil)
 	li := c.leader()
 	fi := (li + 1) % 3
-	_, err := c.nodes[li].Register(alice, model("before"))
-	require.NoError(t, err)
+	require.NoError(t, c.write(func(n *replicated.Node) error { _, err := n.Register(alice, model("before")); return err }))
 	c.converge()
 	c.kill(fi)
-	m, err := c.nodes[li].Register(alice, model("missed"))
-	require.NoError(t, err)
+	var m registry.Artifact
+	require.NoError(t, c.write(func(n *replicated.Node) (err error) { m, err = n.Register(alice, model("missed")); return err }))
 	c.start(fi)
 	c.converge()
-	_, err = c.nodes[fi].Registry().Get(alice, m.ID)
+	_, err := c.nodes[fi].Registry().Get(alice, m.ID)
 	assert.NoError(t, err)
 }
 
