@@ -117,3 +117,14 @@ func TestNodeIfRevisionAtApply(t *testing.T) {
 		})
 	}
 }
+
+// A node is ready once open, and not once closed.
+func TestNodeReady(t *testing.T) {
+	n := openNode(t, testConfig(t.TempDir()))
+	require.NoError(t, n.Ready())
+	_, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m"})
+	require.NoError(t, err)
+	assert.NoError(t, n.Ready())
+	require.NoError(t, n.Close())
+	assert.ErrorContains(t, n.Ready(), "closed")
+}

@@ -109,8 +109,9 @@ const PageSize = 100
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Authenticate maps an X-Authorization credential to its principal;
 	// required. httpapi.Credentials.Token fits.
 	Authenticate func(token string) (principal string, ok bool)
@@ -134,7 +135,7 @@ type Options struct {
 var Patterns = []string{"/artifact/", "/artifacts/", "/artifacts", "/reset", "/health"}
 
 type handler struct {
-	reg   *registry.Registry
+	reg   registry.API
 	auth  func(string) (string, bool)
 	log   *slog.Logger
 	limit int64

@@ -21,8 +21,9 @@ const Prefix = "/2020-11-20"
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Keys returns the secret of an access key and the principal it belongs
 	// to (httpapi.Credentials.AWSKey fits); required.
 	Keys func(accessKeyID string) (secret, principal string, ok bool)

@@ -53,8 +53,9 @@ const DefaultHeartbeat = 15 * time.Second
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Authenticate maps the bearer token of Authorization: Bearer <token>
 	// to its principal (httpapi.Credentials.Token fits); required.
 	Authenticate func(token string) (principal string, ok bool)
