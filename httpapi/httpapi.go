@@ -223,7 +223,7 @@ type Config struct {
 // it has a leader and has applied its log, and its invariants hold), GET
 // /metrics (Prometheus text; no credential), and the web page under /ui/ (package httpapi/ui), to which GET / redirects.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Registry == nil {
+	if httpx.IsNil(cfg.Registry) {
 		return nil, errors.New("httpapi: Config.Registry is nil")
 	}
 	if cfg.Credentials == nil {

@@ -148,7 +148,7 @@ type route func(w http.ResponseWriter, r *http.Request, ctx context.Context)
 // New returns the artifact registry dialect as an http.Handler serving
 // Patterns.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("artifacts: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

@@ -54,7 +54,7 @@ type handler struct {
 // New returns the Lookout for Vision dialect: an http.Handler for the paths
 // under Prefix. Mount it at Prefix+"/".
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("lookout: Options.Registry is nil")
 	}
 	if o.Keys == nil {

@@ -146,7 +146,7 @@ type handler struct {
 
 // New returns the ModelArts dialect as an http.Handler serving Patterns.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("modelarts: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

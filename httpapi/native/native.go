@@ -93,7 +93,7 @@ type ctxFunc func(w http.ResponseWriter, r *http.Request, ctx context.Context)
 
 // New returns the native API as an http.Handler serving Patterns.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("native: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

@@ -57,7 +57,7 @@ type handler struct {
 // an ID (X-Request-Id) itself; behind httpapi.NewHandler it keeps the one
 // NewHandler gave.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("openmetadata: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {
