@@ -19,22 +19,25 @@
 // snapshots in DIR (one voter, bootstrapped on the first start, named by
 // -node-id), every write is on disk before it is answered, and a restart
 // on the same directory recovers every acknowledged write. /readyz answers
-// ready once the node has a leader and has applied its log. The
-// credentials file maps tokens and AWS access keys to principals and their
-// namespaces (httpapi.Credentials); one of it and -demo is required, not
-// both. With -demo the registry starts seeded (with -data-dir, only when
-// the directory holds no artifact yet: a restart does not seed again) by httpapi.SeedDemo, with the demo credentials
+// ready once the node has a leader and has applied its log.
+//
+// The credentials file maps tokens and AWS access keys to principals and
+// their namespaces (httpapi.Credentials); one of it and -demo is required,
+// not both. With -demo the registry starts seeded by httpapi.SeedDemo (with
+// -data-dir, only when the directory holds no artifact yet: a restart does
+// not seed again, and prints no demo IDs), with the demo credentials
 // (httpapi.DemoCredentials), and artifact registry requests without
 // X-Authorization act as httpapi.DemoGuest, so that the seeds' example
 // requests work against it verbatim (the guest is scoped to the artifact
-// registry's namespace, so DELETE /reset still needs the admin token); the demo IDs, credentials and the
-// seeds' requests as curl lines are printed at start. The log line
-// "registryd listening" gives the address (useful with -addr 127.0.0.1:0).
+// registry's namespace, so DELETE /reset still needs the admin token); the
+// demo IDs, credentials and the seeds' requests as curl lines are printed
+// at start. The log line "registryd listening" gives the address (useful
+// with -addr 127.0.0.1:0).
 //
 // It stops on SIGINT or SIGTERM: it stops accepting connections and exits
 // 0 once the requests in flight have finished (at most -shutdown-timeout,
-// 30 s by default; past that it exits 1), and then closes the durable node. httpapi.NewServer's timeouts bound
-// slow clients.
+// 30 s by default; past that it exits 1), closing the durable node after
+// the server drained. httpapi.NewServer's timeouts bound slow clients.
 package main
 
 import (
