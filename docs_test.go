@@ -85,6 +85,12 @@ var docPreludes = map[string]string{
 	// README: the short tour.
 	`reg, err := registry.New(`: `
 	cleaner := registry.CleanerFunc(func(context.Context, string) error { return nil })`,
+	// README: a durable node.
+	`node, err := replicated.Open(ctx, replicated.Config{DataDir: dir})`: `
+	ctx := registry.WithPrincipal(context.Background(), "admin")
+	dir, err := os.MkdirTemp("", "registry-readme-node")
+	check(err, "prelude")
+	defer os.RemoveAll(dir)`,
 	// doc.go: registering and reading.
 	`reg, err := registry.New()`: `
 	ctx := context.Background()`,
@@ -136,11 +142,13 @@ import (
 	"time"
 
 	"github.com/modelreg/registry"
+	"github.com/modelreg/registry/replicated"
 )
 
 var (
 	_ = errors.Is
 	_ = time.Second
+	_ = replicated.Open
 )
 
 func check(err error, what string) {

@@ -92,7 +92,7 @@ type Demo struct {
 // DemoCredentials and the default AWS region) with the demo of Demo, through each dialect's own
 // requests sent to h in process, as DemoAdmin; lineage, which no dialect
 // links, is made on reg. It fails if any request does.
-func SeedDemo(ctx context.Context, h http.Handler, reg *registry.Registry) (*Demo, error) {
+func SeedDemo(ctx context.Context, h http.Handler, reg registry.API) (*Demo, error) {
 	s := &seeder{ctx: ctx, h: h}
 	d := &Demo{}
 

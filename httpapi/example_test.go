@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi"
+	"github.com/modelreg/registry/replicated"
 )
 
 // A demo server, as registryd -demo runs it, and seed 001's cascade delete
@@ -48,4 +52,43 @@ func ExampleSeedDemo() {
 	}
 	fmt.Println(res.StatusCode, len(out.Deleted), "deleted; failed:", out.Failed[0].Code)
 	// Output: 200 2 deleted; failed: ModelArts.3009
+}
+
+// A durable registry over HTTP, as registryd -data-dir serves it: a
+// replicated.Node opened with the credentials' authorizer is served like a
+// registry; every write through any dialect is on disk before it is
+// answered.
+func ExampleNewHandler_durable() {
+	dir, err := os.MkdirTemp("", "registry-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	creds := httpapi.DemoCredentials()
+	node, err := replicated.Open(context.Background(), replicated.Config{DataDir: dir, Authorizer: creds.Authorizer(), LogOutput: io.Discard})
+	if err != nil {
+		panic(err)
+	}
+	defer node.Close()
+	h, err := httpapi.NewHandler(httpapi.Config{Registry: node, Credentials: creds})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/artifacts", strings.NewReader(`{"kind":"model","namespace":"svc","name":"churn","version":"1"}`))
+	req.Header.Set("Authorization", "Bearer "+httpapi.DemoAdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer res.Body.Close()
+	n, err := node.Count(context.Background(), registry.Filter{Namespace: "svc"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.StatusCode, n, "artifact in the log")
+	// Output: 201 1 artifact in the log
 }

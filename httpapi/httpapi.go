@@ -1,6 +1,7 @@
-// Package httpapi serves a *registry.Registry over HTTP in the dialects of
-// the four systems the registry was designed from, so that their own
-// clients work against it unchanged:
+// Package httpapi serves a registry (any registry.API: a *registry.Registry
+// in memory, or a durable replicated.Node) over HTTP in the dialects of the
+// four systems the registry was designed from, so that their own clients
+// work against it unchanged:
 //
 //   - OpenMetadata's ML models and ML model services, under /api/v1
 //     (package httpapi/openmetadata);
@@ -193,10 +194,13 @@ func (c *Credentials) Authorizer() registry.NamespaceAuthorizer {
 
 // Config is what NewHandler serves.
 type Config struct {
-	// Registry is served; required. Build it with
-	// registry.WithAuthorizer(Credentials.Authorizer()) so that principals
-	// stay in their namespaces.
-	Registry *registry.Registry
+	// Registry is served; required: a *registry.Registry built with
+	// registry.WithAuthorizer(Credentials.Authorizer()), or a durable
+	// replicated.Node opened with that authorizer in its Config, so that
+	// principals stay in their namespaces. When it has a Ready() error
+	// method (replicated.Node does), GET /readyz answers ready only while
+	// that returns nil.
+	Registry registry.API
 	// Credentials authenticate every request; required.
 	Credentials *Credentials
 	// Logger receives one line per request and every handler panic; nil
@@ -215,11 +219,11 @@ type Config struct {
 }
 
 // NewHandler returns a handler that serves every dialect, GET /healthz
-// (the process is up), GET /readyz (the registry answers and its
-// invariants hold), GET /metrics (Prometheus text; no credential), and
-// the web page under /ui/ (package httpapi/ui), to which GET / redirects.
+// (the process is up), GET /readyz (the registry is ready, for a node:
+// it has a leader and has applied its log, and its invariants hold), GET
+// /metrics (Prometheus text; no credential), and the web page under /ui/ (package httpapi/ui), to which GET / redirects.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Registry == nil {
+	if httpx.IsNil(cfg.Registry) {
 		return nil, errors.New("httpapi: Config.Registry is nil")
 	}
 	if cfg.Credentials == nil {
@@ -236,6 +240,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
 	handle("health", "GET /readyz", httpx.Serve(cfg.Logger, "health", plain, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if node, ok := cfg.Registry.(interface{ Ready() error }); ok {
+			if err := node.Ready(); err != nil {
+				plain(w, r, http.StatusServiceUnavailable, "not ready: "+err.Error())
+				return
+			}
+		}
 		if err := cfg.Registry.Check(); err != nil {
 			plain(w, r, http.StatusServiceUnavailable, "registry invariants broken: "+err.Error())
 			return

@@ -14,6 +14,11 @@ import (
 
 	"github.com/modelreg/registry"
 	"github.com/modelreg/registry/httpapi"
+	"github.com/modelreg/registry/httpapi/artifacts"
+	"github.com/modelreg/registry/httpapi/lookout"
+	"github.com/modelreg/registry/httpapi/modelarts"
+	"github.com/modelreg/registry/httpapi/native"
+	"github.com/modelreg/registry/httpapi/openmetadata"
 	"github.com/modelreg/registry/registrytest"
 )
 
@@ -139,3 +144,34 @@ func TestMetricsScrape(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A nil registry is refused when the handler is built, also as a nil
+// *registry.Registry inside the registry.API.
+func TestNewHandlerRefusesANilRegistry(t *testing.T) {
+	creds := httpapi.DemoCredentials()
+	for _, reg := range []registry.API{nil, (*registry.Registry)(nil)} {
+		_, err := httpapi.NewHandler(httpapi.Config{Registry: reg, Credentials: creds})
+		assert.ErrorContains(t, err, "Config.Registry is nil")
+	}
+	var none *registry.Registry
+	auth := func(string) (string, bool) { return "", false }
+	doors := map[string]func() (http.Handler, error){
+		"openmetadata": func() (http.Handler, error) {
+			return openmetadata.New(openmetadata.Options{Registry: none, Authenticate: auth})
+		},
+		"modelarts": func() (http.Handler, error) {
+			return modelarts.New(modelarts.Options{Registry: none, Authenticate: auth})
+		},
+		"artifacts": func() (http.Handler, error) {
+			return artifacts.New(artifacts.Options{Registry: none, Authenticate: auth})
+		},
+		"lookout": func() (http.Handler, error) {
+			return lookout.New(lookout.Options{Registry: none, Keys: creds.AWSKey})
+		},
+		"native": func() (http.Handler, error) { return native.New(native.Options{Registry: none, Authenticate: auth}) },
+	}
+	for name, build := range doors {
+		_, err := build()
+		assert.ErrorContains(t, err, "Options.Registry is nil", name)
+	}
+}

@@ -30,6 +30,7 @@ const (
 	entryPurge
 	entryReset
 	entrySettle
+	entryRestoreOperation
 )
 
 var entryNames = [...]string{
@@ -37,6 +38,7 @@ var entryNames = [...]string{
 	entryDeploy: "deploy", entryUndeploy: "undeploy", entryDelete: "delete", entryDeleteByFQN: "delete by FQN",
 	entryDeleteAllVersions: "delete all versions", entryRestore: "restore", entryRestoreByFQN: "restore by FQN",
 	entryPurge: "purge", entryReset: "reset", entrySettle: "settle cleanups",
+	entryRestoreOperation: "restore operation",
 }
 
 func (t entryType) String() string {
@@ -65,19 +67,23 @@ type command struct {
 	Time      time.Time `json:"t"`
 	Operation string    `json:"o"`
 
-	Artifacts  []registry.Artifact       `json:"artifacts,omitempty"`
-	ID         string                    `json:"id,omitempty"`
-	FQN        string                    `json:"fqn,omitempty"`
-	Namespace  string                    `json:"namespace,omitempty"`
-	Name       string                    `json:"name,omitempty"`
-	Upstream   string                    `json:"upstream,omitempty"`
-	Downstream string                    `json:"downstream,omitempty"`
-	Endpoint   string                    `json:"endpoint,omitempty"`
-	Delete     []registry.DeleteOptions  `json:"delete,omitempty"`
-	Restore    []registry.RestoreOptions `json:"restore,omitempty"`
-	Purge      []registry.PurgeOptions   `json:"purge,omitempty"`
-	OlderThan  time.Duration             `json:"olderThan,omitempty"`
-	Outcomes   []registry.CleanupOutcome `json:"outcomes,omitempty"`
+	Artifacts  []registry.Artifact      `json:"artifacts,omitempty"`
+	ID         string                   `json:"id,omitempty"`
+	FQN        string                   `json:"fqn,omitempty"`
+	Namespace  string                   `json:"namespace,omitempty"`
+	Name       string                   `json:"name,omitempty"`
+	Upstream   string                   `json:"upstream,omitempty"`
+	Downstream string                   `json:"downstream,omitempty"`
+	Endpoint   string                   `json:"endpoint,omitempty"`
+	Delete     []registry.DeleteOptions `json:"delete,omitempty"`
+	Update     []registry.UpdateOptions `json:"update,omitempty"`
+	// Target is the operation a RestoreOperation restores (Operation is
+	// the one the entry itself was given).
+	Target    string                    `json:"target,omitempty"`
+	Restore   []registry.RestoreOptions `json:"restore,omitempty"`
+	Purge     []registry.PurgeOptions   `json:"purge,omitempty"`
+	OlderThan time.Duration             `json:"olderThan,omitempty"`
+	Outcomes  []registry.CleanupOutcome `json:"outcomes,omitempty"`
 }
 
 func encode(t entryType, c *command) ([]byte, error) {
@@ -93,7 +99,7 @@ func decode(data []byte) (entryType, *command, error) {
 		return 0, nil, fmt.Errorf("replicated: log entry of %d bytes is too short", len(data))
 	}
 	t := entryType(data[0])
-	if t < entryRegister || t > entrySettle {
+	if t < entryRegister || t > entryRestoreOperation {
 		return 0, nil, fmt.Errorf("replicated: log entry has unknown type %d", data[0])
 	}
 	var c command

@@ -18,8 +18,13 @@
 // Node has every write method of *registry.Registry, with the same
 // signatures and results (errors keep their *registry.Error codes):
 // Register, RegisterBatch, Update, Link, Unlink, Deploy, Undeploy, Delete,
-// DeleteByFQN, DeleteAllVersions, Restore, RestoreByFQN, Purge, Reset and
-// RetryCleanups. Each is one log entry: a type byte, then the call's
+// DeleteByFQN, DeleteAllVersions, Restore, RestoreByFQN, RestoreOperation,
+// Purge, Reset and RetryCleanups; with the reads (on the local registry)
+// it implements registry.API, so the HTTP layer serves a node as it serves
+// a registry. Options travel in the entry: a revision precondition
+// (DeleteOptions.IfRevision, UpdateOptions.IfRevision) is checked as the
+// entry is applied, against the state every entry before it left. Each
+// write is one log entry: a type byte, then the call's
 // arguments as JSON. Everything nondeterministic is decided once, before
 // the entry is appended: new artifact IDs, the operation ID, the time
 // (and so every timestamp and token expiry). The state machine applies the

@@ -78,7 +78,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 			res.err = fmt.Errorf("replicated: log index %d: an update carries %d artifacts", l.Index, len(c.Artifacts))
 			break
 		}
-		res.value, res.err = r.Update(ctx, c.Artifacts[0])
+		res.value, res.err = r.Update(ctx, c.Artifacts[0], updateOptions(c.Update)...)
 		f.queued()
 	case entryLink:
 		res.err = r.Link(ctx, c.Upstream, c.Downstream)
@@ -101,6 +101,8 @@ func (f *fsm) Apply(l *raft.Log) any {
 		res.value, res.err = r.Restore(ctx, c.ID, restoreOptions(c.Restore)...)
 	case entryRestoreByFQN:
 		res.value, res.err = r.RestoreByFQN(ctx, c.FQN, restoreOptions(c.Restore)...)
+	case entryRestoreOperation:
+		res.value, res.err = r.RestoreOperation(ctx, c.Target, restoreOptions(c.Restore)...)
 	case entryPurge:
 		res.value, res.err = r.Purge(ctx, c.OlderThan, purgeOptions(c.Purge)...)
 		f.queued()
@@ -123,6 +125,14 @@ func (f *fsm) lastTime() time.Time {
 
 func deleteOptions(in []registry.DeleteOptions) []registry.DeleteOption {
 	out := make([]registry.DeleteOption, len(in))
+	for i, o := range in {
+		out[i] = o
+	}
+	return out
+}
+
+func updateOptions(in []registry.UpdateOptions) []registry.UpdateOption {
+	out := make([]registry.UpdateOption, len(in))
 	for i, o := range in {
 		out[i] = o
 	}

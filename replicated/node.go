@@ -445,6 +445,29 @@ func (n *Node) Leader() string {
 	return string(id)
 }
 
+// Ready is nil once the node can serve: it knows a leader and has
+// applied every entry it knows committed, so its reads are as current as
+// its log. Otherwise it says why not (GET /readyz of package httpapi
+// answers 503 with it). Open returns a node that is ready; a node can stop
+// being ready when it loses its leader or closes.
+func (n *Node) Ready() error {
+	select {
+	case <-n.closed:
+		return errors.New("replicated: the node is closed")
+	default:
+	}
+	if n.Leader() == "" {
+		return fmt.Errorf("replicated: node %s knows no leader", n.cfg.ID)
+	}
+	// raft's own applied index: it counts the entries the state machine
+	// never sees (the no-op a new leader appends, configuration changes),
+	// which the state machine's count (AppliedIndex) would wait for forever.
+	if applied, committed := n.raft.AppliedIndex(), n.raft.CommitIndex(); applied < committed {
+		return fmt.Errorf("replicated: node %s has applied its log up to entry %d of %d", n.cfg.ID, applied, committed)
+	}
+	return nil
+}
+
 // AppliedIndex is the index of the latest log entry applied: when a write
 // has returned, at least its own.
 func (n *Node) AppliedIndex() uint64 {

@@ -41,9 +41,25 @@ func (n *Node) RegisterBatch(ctx context.Context, batch []registry.Artifact) ([]
 	return v.([]registry.Artifact), nil
 }
 
-// Update is registry.Registry.Update through the log.
-func (n *Node) Update(ctx context.Context, a registry.Artifact) (registry.Artifact, error) {
-	v, err := n.apply(ctx, entryUpdate, &command{Artifacts: []registry.Artifact{a}})
+// Update is registry.Registry.Update through the log. Its options travel
+// in the entry: UpdateOptions.IfRevision is checked as the entry is
+// applied, against the revision every entry before it left.
+func (n *Node) Update(ctx context.Context, a registry.Artifact, opts ...registry.UpdateOption) (registry.Artifact, error) {
+	c := &command{Artifacts: []registry.Artifact{a}}
+	for i, o := range opts {
+		switch o := o.(type) {
+		case registry.UpdateOptions:
+			c.Update = append(c.Update, o)
+		case *registry.UpdateOptions:
+			if o == nil {
+				return registry.Artifact{}, invalid("options", "update option %d is nil", i)
+			}
+			c.Update = append(c.Update, *o)
+		default:
+			return registry.Artifact{}, invalid("options", "update option %d is nil", i)
+		}
+	}
+	v, err := n.apply(ctx, entryUpdate, c)
 	if err != nil {
 		return registry.Artifact{}, err
 	}
@@ -176,25 +192,47 @@ func (n *Node) RestoreByFQN(ctx context.Context, fqn string, opts ...registry.Re
 	return n.restore(ctx, entryRestoreByFQN, &command{FQN: fqn}, opts)
 }
 
+// RestoreOperation is registry.Registry.RestoreOperation through the log:
+// one entry, everything the operation soft deleted or nothing.
+func (n *Node) RestoreOperation(ctx context.Context, operation string, opts ...registry.RestoreOption) ([]registry.Artifact, error) {
+	c := &command{Target: operation}
+	if err := c.restoreOptions(opts); err != nil {
+		return nil, err
+	}
+	v, err := n.apply(ctx, entryRestoreOperation, c)
+	if err != nil {
+		return nil, err
+	}
+	return v.([]registry.Artifact), nil
+}
+
 func (n *Node) restore(ctx context.Context, t entryType, c *command, opts []registry.RestoreOption) (registry.Artifact, error) {
-	for i, o := range opts {
-		switch o := o.(type) {
-		case registry.RestoreOptions:
-			c.Restore = append(c.Restore, o)
-		case *registry.RestoreOptions:
-			if o == nil {
-				return registry.Artifact{}, invalid("options", "restore option %d is nil", i)
-			}
-			c.Restore = append(c.Restore, *o)
-		default:
-			return registry.Artifact{}, invalid("options", "restore option %d is nil", i)
-		}
+	if err := c.restoreOptions(opts); err != nil {
+		return registry.Artifact{}, err
 	}
 	v, err := n.apply(ctx, t, c)
 	if err != nil {
 		return registry.Artifact{}, err
 	}
 	return v.(registry.Artifact), nil
+}
+
+// restoreOptions puts a restore's options in the entry.
+func (c *command) restoreOptions(opts []registry.RestoreOption) error {
+	for i, o := range opts {
+		switch o := o.(type) {
+		case registry.RestoreOptions:
+			c.Restore = append(c.Restore, o)
+		case *registry.RestoreOptions:
+			if o == nil {
+				return invalid("options", "restore option %d is nil", i)
+			}
+			c.Restore = append(c.Restore, *o)
+		default:
+			return invalid("options", "restore option %d is nil", i)
+		}
+	}
+	return nil
 }
 
 // Purge is registry.Registry.Purge through the log: the age is measured

@@ -18,14 +18,20 @@ import (
 	"github.com/modelreg/registry/replicated"
 )
 
-// Cluster mode (-node-id): the registry is a replicated.Node, one voter of
+// Cluster mode (-raft-addr): the registry is a replicated.Node, one voter of
 // a hashicorp/raft cluster over TCP (-raft-addr), with its log and
 // snapshots in -data-dir. -bootstrap starts a new cluster of one; -join
 // HOST:PORT asks the node serving HTTP there (the leader) to add this one;
 // a restart needs neither.
 //
-// It serves the cluster API below, not yet the dialects: they hold a
-// *registry.Registry and write to it directly, which a replica must not.
+// It serves the cluster API below and, beside it, every door of
+// httpapi.NewHandler (the four dialects, the native API, the page, the
+// metrics) over the node: reads answer from the node's local registry
+// (Local consistency, possibly stale on a follower); on a follower every
+// request that is not a GET or a HEAD is answered 421 as below, before a
+// door sees it, so a dialect never has to tell a lost leadership apart
+// from its own errors. (A few dialect reads use POST, such as the artifact
+// registry's queries: on a follower they are 421 too.)
 //
 //	GET    /readyz                       200 once a leader is known
 //	GET    /cluster/status               this node's replicated.Status
@@ -53,7 +59,7 @@ type clusterServer struct {
 // add it.
 func openCluster(ctx context.Context, o options, creds *httpapi.Credentials, log *slog.Logger) (*replicated.Node, error) {
 	if o.dataDir == "" || o.raftAddr == "" {
-		return nil, errors.New("-node-id needs -data-dir and -raft-addr")
+		return nil, errors.New("-raft-addr (cluster mode) needs -data-dir")
 	}
 	if o.bootstrap && o.join != "" {
 		return nil, errors.New("-bootstrap and -join: a node starts a new cluster or joins one, not both")
@@ -110,8 +116,9 @@ func join(ctx context.Context, o options) error {
 	}
 }
 
-func (s *clusterServer) handler() http.Handler {
+func (s *clusterServer) handler(doors http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/", s.leaderWrites(doors))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if s.node.Leader() == "" {
 			http.Error(w, "no leader yet", http.StatusServiceUnavailable)
@@ -197,6 +204,20 @@ func (s *clusterServer) handler() http.Handler {
 	return mux
 }
 
+// leaderWrites answers a write sent to a follower 421, naming the leader,
+// and passes everything else to next.
+func (s *clusterServer) leaderWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if st, err := s.node.Status(); err == nil && st.State != "Leader" {
+				s.fail(w, &replicated.NotLeaderError{Node: st.ID, LeaderID: st.LeaderID, LeaderAddress: st.LeaderAddress})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // authed resolves the bearer token to its principal.
 func (s *clusterServer) authed(h func(http.ResponseWriter, *http.Request, context.Context)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -243,11 +264,19 @@ func serveCluster(ctx context.Context, o options, creds *httpapi.Credentials, lo
 	}
 	defer n.Close()
 	s := &clusterServer{node: n, creds: creds, auth: creds.Authorizer()}
+	cfg := httpapi.Config{Registry: n, Credentials: creds, Logger: log}
+	if o.demo && o.credentials == "" {
+		cfg.ArtifactsAnonymous = httpapi.DemoGuest
+	}
+	doors, err := httpapi.NewHandler(cfg)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewServer(o.addr, s.handler(), log)
+	srv := httpapi.NewServer(o.addr, s.handler(doors), log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("registryd listening", "addr", ln.Addr().String(), "node", o.nodeID, "raft", o.raftAddr)

@@ -103,6 +103,31 @@ func TestClusterOfThreeProcesses(t *testing.T) {
 		}
 	}
 
+	// The doors are served over the node too: a write through the native
+	// API on the leader goes through the log and reaches the followers; on
+	// a follower it is 421 before the door sees it.
+	native := func(d *daemon, name string) (int, http.Header, string) {
+		return d.send("POST", "/v1/artifacts", fmt.Sprintf(`{"kind":"model","namespace":"svc","name":%q,"version":"1"}`, name),
+			"Authorization", "Bearer "+httpapi.DemoAdminToken, "Content-Type", "application/json")
+	}
+	code, _, body := native(l, "native")
+	require.Equal(t, http.StatusCreated, code, body)
+	var viaNative registry.Artifact
+	require.NoError(t, json.Unmarshal([]byte(body), &viaNative))
+	acked = append(acked, viaNative)
+	for _, d := range ds {
+		if d == l {
+			continue
+		}
+		code, hdr, body := native(d, "refused-native")
+		assert.Equal(t, http.StatusMisdirectedRequest, code, body)
+		assert.Contains(t, hdr.Get("X-Registry-Leader"), s.LeaderID)
+		require.Eventually(t, func() bool {
+			code, _, _ := d.admin("GET", "/v1/artifacts/"+viaNative.ID, "")
+			return code == http.StatusOK
+		}, time.Until(deadline), 20*time.Millisecond, "a follower serves reads of the native API from its local state")
+	}
+
 	require.NoError(t, l.cmd.Process.Kill()) // SIGKILL
 	<-l.done
 	next := leader(l)
@@ -145,7 +170,8 @@ func TestClusterFlags(t *testing.T) {
 		err  string
 	}{
 		{[]string{"-demo", "-node-id", "n1", "-raft-addr", "127.0.0.1:0"}, "-data-dir"},
-		{[]string{"-demo", "-node-id", "n1", "-data-dir", dir}, "-raft-addr"},
+		{[]string{"-demo", "-node-id", "n1", "-data-dir", dir, "-bootstrap"}, "-raft-addr"},
+		{[]string{"-demo", "-data-dir", dir, "-join", "127.0.0.1:1"}, "-raft-addr"},
 		{[]string{"-demo", "-node-id", "n1", "-data-dir", dir, "-raft-addr", "127.0.0.1:0", "-bootstrap", "-join", "127.0.0.1:1"}, "not both"},
 		{[]string{"-node-id", "n1", "-data-dir", dir, "-raft-addr", "127.0.0.1:0"}, "no credentials"},
 	} {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/modelreg/registry/httpapi"
 	"github.com/modelreg/registry/httpapi/lookout"
+	"github.com/modelreg/registry/replicated"
 )
 
 // daemon is a registryd process started by a test.
@@ -334,21 +335,24 @@ func TestFlags(t *testing.T) {
 		want options
 		err  string
 	}{
-		{name: "defaults", want: options{addr: "127.0.0.1:8585", logFormat: "text", shutdown: 30 * time.Second}},
-		{name: "flags", args: []string{"-addr", "127.0.0.1:9000", "-demo", "-log-format", "json", "-shutdown-timeout", "5s"},
-			want: options{addr: "127.0.0.1:9000", demo: true, logFormat: "json", shutdown: 5 * time.Second}},
+		{name: "defaults", want: options{addr: "127.0.0.1:8585", logFormat: "text", shutdown: 30 * time.Second, nodeID: "registryd"}},
+		{name: "flags", args: []string{"-addr", "127.0.0.1:9000", "-demo", "-log-format", "json", "-shutdown-timeout", "5s",
+			"-data-dir", "/var/lib/registry", "-node-id", "n1"},
+			want: options{addr: "127.0.0.1:9000", demo: true, logFormat: "json", shutdown: 5 * time.Second, dataDir: "/var/lib/registry", nodeID: "n1"}},
 		{name: "environment", env: map[string]string{"REGISTRYD_ADDR": "127.0.0.1:9001", "REGISTRYD_DEMO": "true",
-			"REGISTRYD_CREDENTIALS": "/etc/c.json", "REGISTRYD_LOG_FORMAT": "json"},
-			want: options{addr: "127.0.0.1:9001", demo: true, credentials: "/etc/c.json", logFormat: "json", shutdown: 30 * time.Second}},
+			"REGISTRYD_CREDENTIALS": "/etc/c.json", "REGISTRYD_LOG_FORMAT": "json", "REGISTRYD_DATA_DIR": "/data", "REGISTRYD_NODE_ID": "n2"},
+			want: options{addr: "127.0.0.1:9001", demo: true, credentials: "/etc/c.json", logFormat: "json", shutdown: 30 * time.Second,
+				dataDir: "/data", nodeID: "n2"}},
 		{name: "a flag beats its variable", args: []string{"-addr", "127.0.0.1:9002"}, env: map[string]string{"REGISTRYD_ADDR": "127.0.0.1:9001"},
-			want: options{addr: "127.0.0.1:9002", logFormat: "text", shutdown: 30 * time.Second}},
+			want: options{addr: "127.0.0.1:9002", logFormat: "text", shutdown: 30 * time.Second, nodeID: "registryd"}},
 		{name: "bad log format", args: []string{"-log-format", "xml"}, err: `-log-format "xml" is not text or json`},
 		{name: "bad REGISTRYD_DEMO", env: map[string]string{"REGISTRYD_DEMO": "maybe"}, err: "REGISTRYD_DEMO"},
 		{name: "arguments", args: []string{"serve"}, err: "unexpected arguments"},
 		{name: "unknown flag", args: []string{"-port", "1"}, err: "flag provided but not defined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"REGISTRYD_ADDR", "REGISTRYD_CREDENTIALS", "REGISTRYD_DEMO", "REGISTRYD_LOG_FORMAT"} {
+			for _, k := range []string{"REGISTRYD_ADDR", "REGISTRYD_CREDENTIALS", "REGISTRYD_DEMO", "REGISTRYD_LOG_FORMAT",
+				"REGISTRYD_DATA_DIR", "REGISTRYD_NODE_ID"} {
 				t.Setenv(k, tc.env[k])
 				if _, ok := tc.env[k]; !ok {
 					os.Unsetenv(k)
@@ -367,17 +371,26 @@ func TestFlags(t *testing.T) {
 }
 
 // TestRunRefuses: no credentials, a credentials file with -demo, a bad
-// file and a taken address are errors before anything is served.
+// file, a data directory that is a file or in use, and a taken address are
+// errors before anything is served.
 func TestRunRefuses(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte(`{"principals":{}}`), 0o600))
 	good := filepath.Join(t.TempDir(), "good.json")
 	require.NoError(t, os.WriteFile(good, []byte(`{"principals":{"alice":{"namespaces":["*"],"tokens":["t"]}}}`), 0o600))
+	inUse := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	node, err := replicated.Open(ctx, replicated.Config{DataDir: inUse, ElectionTimeout: 50 * time.Millisecond, LogOutput: io.Discard})
+	require.NoError(t, err)
+	defer node.Close()
 	for _, tc := range []struct {
 		args []string
 		err  string
 	}{
 		{nil, "no credentials"},
+		{[]string{"-credentials", good, "-data-dir", good}, "data directory"},
+		{[]string{"-credentials", good, "-data-dir", inUse}, "in use by another process"},
 		{[]string{"-credentials", bad}, "no principals"},
 		{[]string{"-credentials", bad + ".missing"}, "no such file"},
 		{[]string{"-demo", "-credentials", bad}, "no principals"},

@@ -109,8 +109,9 @@ const PageSize = 100
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Authenticate maps an X-Authorization credential to its principal;
 	// required. httpapi.Credentials.Token fits.
 	Authenticate func(token string) (principal string, ok bool)
@@ -134,7 +135,7 @@ type Options struct {
 var Patterns = []string{"/artifact/", "/artifacts/", "/artifacts", "/reset", "/health"}
 
 type handler struct {
-	reg   *registry.Registry
+	reg   registry.API
 	auth  func(string) (string, bool)
 	log   *slog.Logger
 	limit int64
@@ -147,7 +148,7 @@ type route func(w http.ResponseWriter, r *http.Request, ctx context.Context)
 // New returns the artifact registry dialect as an http.Handler serving
 // Patterns.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("artifacts: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

@@ -21,8 +21,9 @@ const Prefix = "/2020-11-20"
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Keys returns the secret of an access key and the principal it belongs
 	// to (httpapi.Credentials.AWSKey fits); required.
 	Keys func(accessKeyID string) (secret, principal string, ok bool)
@@ -53,7 +54,7 @@ type handler struct {
 // New returns the Lookout for Vision dialect: an http.Handler for the paths
 // under Prefix. Mount it at Prefix+"/".
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("lookout: Options.Registry is nil")
 	}
 	if o.Keys == nil {

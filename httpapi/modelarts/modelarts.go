@@ -115,8 +115,9 @@ const TokenHeader = "X-Auth-Token"
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Authenticate maps an X-Auth-Token to its principal; required.
 	// httpapi.Credentials.Token fits.
 	Authenticate func(token string) (principal string, ok bool)
@@ -137,7 +138,7 @@ var Patterns = []string{
 }
 
 type handler struct {
-	reg   *registry.Registry
+	reg   registry.API
 	auth  func(string) (string, bool)
 	log   *slog.Logger
 	limit int64
@@ -145,7 +146,7 @@ type handler struct {
 
 // New returns the ModelArts dialect as an http.Handler serving Patterns.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("modelarts: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

@@ -53,8 +53,9 @@ const DefaultHeartbeat = 15 * time.Second
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Authenticate maps the bearer token of Authorization: Bearer <token>
 	// to its principal (httpapi.Credentials.Token fits); required.
 	Authenticate func(token string) (principal string, ok bool)
@@ -92,7 +93,7 @@ type ctxFunc func(w http.ResponseWriter, r *http.Request, ctx context.Context)
 
 // New returns the native API as an http.Handler serving Patterns.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("native: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

@@ -30,8 +30,9 @@ const ChangeHeader = "X-OpenMetadata-Change"
 
 // Options configure New.
 type Options struct {
-	// Registry is served; required.
-	Registry *registry.Registry
+	// Registry is served: a *registry.Registry, or a durable
+	// replicated.Node; required.
+	Registry registry.API
 	// Authenticate maps the bearer token of Authorization: Bearer <token> to
 	// its principal (httpapi.Credentials.Token fits); required.
 	Authenticate func(token string) (principal string, ok bool)
@@ -43,7 +44,7 @@ type Options struct {
 }
 
 type handler struct {
-	reg     *registry.Registry
+	reg     registry.API
 	auth    func(string) (string, bool)
 	log     *slog.Logger
 	maxBody int64
@@ -56,7 +57,7 @@ type handler struct {
 // an ID (X-Request-Id) itself; behind httpapi.NewHandler it keeps the one
 // NewHandler gave.
 func New(o Options) (http.Handler, error) {
-	if o.Registry == nil {
+	if httpx.IsNil(o.Registry) {
 		return nil, errors.New("openmetadata: Options.Registry is nil")
 	}
 	if o.Authenticate == nil {

@@ -31,7 +31,7 @@ const maxChunk = 1000
 // only those keep accepts (nil keeps all), forward or backward from a
 // position, reading the registry a bounded page at a time.
 type lister struct {
-	reg  *registry.Registry
+	reg  registry.API
 	ctx  context.Context
 	base registry.Filter
 	keep func(registry.Artifact) bool

@@ -321,3 +321,14 @@ func SetRoute(ctx context.Context, pattern string) {
 		h.pattern = pattern
 	}
 }
+
+// IsNil reports whether v is nil, or an interface holding a nil pointer
+// (a nil *registry.Registry given as a registry.API), so that a door
+// refuses it when it is built instead of panicking on the first request.
+func IsNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
+}
