@@ -3,6 +3,7 @@ package replicated_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,10 +122,13 @@ func TestNodeIfRevisionAtApply(t *testing.T) {
 // A node is ready once open, and not once closed.
 func TestNodeReady(t *testing.T) {
 	n := openNode(t, testConfig(t.TempDir()))
-	require.NoError(t, n.Ready())
+	// Ready is a probe: just after Open the leader's no-op entry may be
+	// committed and not yet applied, for an instant.
+	ready := func() bool { return n.Ready() == nil }
+	require.Eventually(t, ready, 5*time.Second, 5*time.Millisecond)
 	_, err := n.Register(alice, registry.Artifact{Kind: registry.KindModel, Namespace: "svc", Name: "m"})
 	require.NoError(t, err)
-	assert.NoError(t, n.Ready())
+	assert.Eventually(t, ready, 5*time.Second, 5*time.Millisecond)
 	require.NoError(t, n.Close())
 	assert.ErrorContains(t, n.Ready(), "closed")
 }
