@@ -120,7 +120,7 @@ func main() {
 		ops = slices.DeleteFunc(slices.Clone(ops), func(op benchmarks.Op) bool { return op.Name == "RecursiveHardDelete100k" })
 	}
 
-	rep := &Report{Machine: machine(), Sizes: sizes, Stores: stores, Benchtime: *benchtime, Count: *count, Metric: metric}
+	rep := &Report{Machine: benchmarks.ThisMachine(), Sizes: sizes, Stores: stores, Benchtime: *benchtime, Count: *count, Metric: metric}
 	for _, op := range ops {
 		rep.Ops = append(rep.Ops, OpInfo{Name: op.Name, Desc: op.Desc, Single: op.Single})
 	}
@@ -309,29 +309,4 @@ func runEdgesElsewhere(rep *Report, n int, stores []string, count int) {
 		}
 		runtime.GC()
 	}
-}
-
-func machine() Machine {
-	m := Machine{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), Date: time.Now().UTC().Format(time.RFC3339)}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "MemTotal:") {
-				f := strings.Fields(line)
-				if len(f) >= 2 {
-					kb, _ := strconv.ParseFloat(f[1], 64)
-					m.MemGiB = kb / (1 << 20)
-				}
-			}
-		}
-	}
-	return m
 }

@@ -8,17 +8,18 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelreg/registry/benchmarks"
 	"github.com/modelreg/registry/internal/benchworld"
 )
 
 // Report is everything one run measured; it is written as results.json.
 type Report struct {
-	Machine   Machine  `json:"machine"`
-	Sizes     []int    `json:"sizes"`
-	Stores    []string `json:"stores"`
-	Ops       []OpInfo `json:"ops"`
-	Benchtime string   `json:"benchtime"`
-	Count     int      `json:"count"`
+	Machine   benchmarks.Machine `json:"machine"`
+	Sizes     []int              `json:"sizes"`
+	Stores    []string           `json:"stores"`
+	Ops       []OpInfo           `json:"ops"`
+	Benchtime string             `json:"benchtime"`
+	Count     int                `json:"count"`
 	// Metric is what the ratios and targets compare: "cpu" (process CPU
 	// time per op) or "wall" (ns/op).
 	Metric   string   `json:"metric"`
@@ -29,18 +30,6 @@ type Report struct {
 	// with many.
 	EdgesElsewhere []Result `json:"edgesElsewhere"`
 	Targets        []Target `json:"targets"`
-}
-
-// Machine describes where the run happened.
-type Machine struct {
-	CPU        string  `json:"cpu"`
-	CPUs       int     `json:"cpus"`
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	MemGiB     float64 `json:"memGiB"`
-	GoVersion  string  `json:"goVersion"`
-	OS         string  `json:"os"`
-	Arch       string  `json:"arch"`
-	Date       string  `json:"date"`
 }
 
 // OpInfo describes an operation.

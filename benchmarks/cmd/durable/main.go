@@ -92,7 +92,7 @@ func main() {
 		recovery = append(recovery, 1_000_000)
 	}
 
-	rep := &Report{Machine: machine(), Size: *size, Stores: stores, Writers: writers, Benchtime: *benchtime, Count: *count}
+	rep := &Report{Machine: benchmarks.ThisMachine(), Size: *size, Stores: stores, Writers: writers, Benchtime: *benchtime, Count: *count}
 	for _, op := range ops {
 		rep.Ops = append(rep.Ops, OpInfo{Name: op.Name, Desc: op.Desc, Writes: op.Writes})
 	}
@@ -253,26 +253,4 @@ func (r *Report) write(outDir string, publish bool) {
 		}
 		log.Printf("wrote %s", dir)
 	}
-}
-
-func machine() Machine {
-	m := Machine{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), Date: time.Now().UTC().Format(time.RFC3339)}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				m.MemGiB = kb / (1 << 20)
-			}
-		}
-	}
-	return m
 }

@@ -5,34 +5,23 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelreg/registry/benchmarks"
 	"github.com/modelreg/registry/internal/benchworld"
 )
 
 // Report is everything one run measured; it is written as durable.json.
 type Report struct {
-	Machine   Machine    `json:"machine"`
-	Size      int        `json:"size"`
-	Stores    []string   `json:"stores"`
-	Writers   []int      `json:"writers"`
-	Ops       []OpInfo   `json:"ops"`
-	Benchtime string     `json:"benchtime"`
-	Count     int        `json:"count"`
-	Duration  string     `json:"duration"`
-	Results   []Result   `json:"results"`
-	Recovery  []Recovery `json:"recovery"`
-	Targets   []Target   `json:"targets"`
-}
-
-// Machine describes where the run happened.
-type Machine struct {
-	CPU        string  `json:"cpu"`
-	CPUs       int     `json:"cpus"`
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	MemGiB     float64 `json:"memGiB"`
-	GoVersion  string  `json:"goVersion"`
-	OS         string  `json:"os"`
-	Arch       string  `json:"arch"`
-	Date       string  `json:"date"`
+	Machine   benchmarks.Machine `json:"machine"`
+	Size      int                `json:"size"`
+	Stores    []string           `json:"stores"`
+	Writers   []int              `json:"writers"`
+	Ops       []OpInfo           `json:"ops"`
+	Benchtime string             `json:"benchtime"`
+	Count     int                `json:"count"`
+	Duration  string             `json:"duration"`
+	Results   []Result           `json:"results"`
+	Recovery  []Recovery         `json:"recovery"`
+	Targets   []Target           `json:"targets"`
 }
 
 // OpInfo describes an operation.
