@@ -718,40 +718,30 @@ func (d *dec) list(what string, minSize int) int {
 	return int(n - 1)
 }
 
-func (d *dec) strs(what string) []string {
-	n := d.list(what, 1)
+// listOf reads a list whose items take at least minSize bytes each, one
+// item at a time; nil for a list written as nil.
+func listOf[T any](d *dec, what string, minSize int, item func() T) []T {
+	n := d.list(what, minSize)
 	if n < 0 {
 		return nil
 	}
-	out := make([]string, n)
+	out := make([]T, n)
 	for i := range out {
-		out[i] = d.str(what)
+		out[i] = item()
 	}
 	return out
+}
+
+func (d *dec) strs(what string) []string {
+	return listOf(d, what, 1, func() string { return d.str(what) })
 }
 
 func (d *dec) ids(what string) []string {
-	n := d.list(what, 1)
-	if n < 0 {
-		return nil
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = d.id(what)
-	}
-	return out
+	return listOf(d, what, 1, func() string { return d.id(what) })
 }
 
 func (d *dec) items(what string) []Item {
-	n := d.list(what, 3)
-	if n < 0 {
-		return nil
-	}
-	out := make([]Item, n)
-	for i := range out {
-		out[i] = Item{ID: d.id(what), FQN: d.str(what), Kind: Kind(d.str(what))}
-	}
-	return out
+	return listOf(d, what, 3, func() Item { return Item{ID: d.id(what), FQN: d.str(what), Kind: Kind(d.str(what))} })
 }
 
 // artifact reads a record written by enc.artifact.
@@ -833,12 +823,7 @@ func (d *dec) token() *tokenRow {
 	if d.bool("restored") {
 		t.Restored = d.artifact()
 	}
-	if n := d.list("restoredAll", 16); n >= 0 {
-		t.RestoredAll = make([]*record, n)
-		for i := range t.RestoredAll {
-			t.RestoredAll[i] = d.artifact()
-		}
-	}
+	t.RestoredAll = listOf(d, "restoredAll", 16, d.artifact)
 	t.Created, t.Expires = d.time("created"), d.time("expires")
 	return t
 }
