@@ -188,7 +188,7 @@ func (r *Registry) authorizeEvent(ctx context.Context, e *Event) error {
 	if err != nil {
 		return err
 	}
-	if err := r.authorizeRead(ctx, &record{ID: e.ArtifactID, Kind: e.Kind, Namespace: ns, Name: name, Version: version}); err != nil {
+	if err := r.authorizeRead(ctx, eventRecord(e.ArtifactID, e.Kind, ns, name, version)); err != nil {
 		return err
 	}
 	// An edge event names its upstream too, which the principal must be

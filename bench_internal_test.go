@@ -64,7 +64,7 @@ func benchLargeDB(b *testing.B, n int, tracked bool) (*memdb.MemDB, []*record) {
 	recs := make([]*record, n)
 	txn := db.Txn(true)
 	for i := range recs {
-		recs[i] = &record{ID: newID(), Kind: KindModel, Namespace: "svc", Name: fmt.Sprint("m", i), Revision: 1}
+		recs[i] = benchRecord(fmt.Sprint("m", i))
 		if err := txn.Insert(tableArtifacts, recs[i]); err != nil {
 			b.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func BenchmarkMemdbFloor(b *testing.B) {
 	txn := db.Txn(true)
 	w := &writeTxn{Txn: txn}
 	for i := range recs {
-		recs[i] = &record{ID: newID(), Kind: KindModel, Namespace: "svc", Name: fmt.Sprint("m", i), Revision: 1}
+		recs[i] = benchRecord(fmt.Sprint("m", i))
 		recs[i].setMetadata(&Artifact{StorageURIs: []string{fmt.Sprintf("s3://b/%d.zip", i)}})
 	}
 	if err := w.replaceAll(changesOf(recs, nil)); err != nil {
@@ -166,7 +166,7 @@ func BenchmarkMemdbFloor(b *testing.B) {
 	txn.Commit()
 	b.Run("register", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			a := &record{ID: newID(), Kind: KindModel, Namespace: "svc", Name: fmt.Sprint("new", i), Revision: 1}
+			a := benchRecord(fmt.Sprint("new", i))
 			a.setMetadata(&Artifact{StorageURIs: []string{fmt.Sprintf("s3://b/new/%d.zip", i)}})
 			txn := db.Txn(true)
 			w := &writeTxn{Txn: txn}
@@ -215,4 +215,11 @@ func changesOf(news []*record, olds []*record) []change {
 		out = append(out, change{old: a})
 	}
 	return out
+}
+
+// benchRecord is a live model of namespace svc, unversioned.
+func benchRecord(name string) *record {
+	a := &record{ID: newID(), Kind: KindModel, Revision: 1}
+	a.setName("svc", name, "")
+	return a
 }

@@ -124,7 +124,7 @@ func (c *checker) artifacts() {
 // row checks one artifact and its name index entry.
 func (c *checker) row(a *record) {
 	if checkRow(a, c.fail) {
-		c.indexed(tableArtifacts, indexName, nameKey(a.Namespace, a.Name, a.Version), a)
+		c.indexed(tableArtifacts, indexName, keyBytes(a.key), a)
 	}
 }
 

@@ -21,9 +21,9 @@ func TestCheckReportsRowsBreakingTheRules(t *testing.T) {
 		corrupt func(c *record)
 		want    string
 	}{
-		{"format character in a name", func(c *record) { c.Name = "a\u202eb" }, "U+202E"},
-		{"zero-width space in a version", func(c *record) { c.Version = "1\u200b" }, "U+200B"},
-		{"decomposed namespace", func(c *record) { c.Namespace = "cafe\u0301" }, "NFC"},
+		{"format character in a name", func(c *record) { c.setName(c.namespace(), "a\u202eb", c.version()) }, "U+202E"},
+		{"zero-width space in a version", func(c *record) { c.setName(c.namespace(), c.name(), "1\u200b") }, "U+200B"},
+		{"decomposed namespace", func(c *record) { c.setName("cafe\u0301", c.name(), c.version()) }, "NFC"},
 		{"byte order mark in a tag", func(c *record) {
 			c.lists, c.nTags, c.nOwners, c.nURIs = []string{"\ufefftag"}, 1, 0, 0
 		}, "U+FEFF"},

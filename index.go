@@ -58,11 +58,8 @@ type trashRow struct {
 func newSchema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		tableArtifacts: {Name: tableArtifacts, Indexes: map[string]*memdb.IndexSchema{
-			indexID: unique(indexID, func(o any) []byte { return idKey(o.(*record).ID) }),
-			indexName: unique(indexName, func(o any) []byte {
-				a := o.(*record)
-				return nameKey(a.Namespace, a.Name, a.Version)
-			}),
+			indexID:   unique(indexID, func(o any) []byte { return idKey(o.(*record).ID) }),
+			indexName: unique(indexName, func(o any) []byte { return keyBytes(o.(*record).key) }),
 		}},
 		tableContains: {Name: tableContains, Indexes: map[string]*memdb.IndexSchema{
 			indexID: unique(indexID, func(o any) []byte {

@@ -129,7 +129,7 @@ func (p *planner) addCascade(target *record) error {
 	for i, a := range others {
 		if i >= room {
 			p.skipped = append(p.skipped, a)
-			p.skippedName = BuildFQN(target.Namespace, target.Name, "")
+			p.skippedName = BuildFQN(target.namespace(), target.name(), "")
 			continue
 		}
 		if _, err := p.addRoot(a); err != nil {
@@ -155,7 +155,7 @@ func (p *planner) skips() []*record {
 // versions lists the other versions of target's name that the delete can
 // take (live ones for a soft delete, all for a hard one), newest first.
 func (p *planner) versions(target *record) ([]*record, error) {
-	all, err := versionsOf(p.w.Txn, target.Namespace, target.Name)
+	all, err := versionsOf(p.w.Txn, target.namespace(), target.name())
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func versionsOf(txn *memdb.Txn, namespace, name string) ([]*record, error) {
 	for o := it.Next(); o != nil; o = it.Next() {
 		out = append(out, o.(*record))
 	}
-	slices.SortFunc(out, func(a, b *record) int { return versions.Compare(b.Version, a.Version) })
+	slices.SortFunc(out, func(a, b *record) int { return versions.Compare(b.version(), a.version()) })
 	return out, nil
 }
 

@@ -166,7 +166,7 @@ func (r *Registry) List(ctx context.Context, f Filter) (Page, error) {
 		slices.Reverse(recs)
 		if len(recs) > 0 {
 			last := recs[len(recs)-1]
-			more, err := q.scan(txn, nameKey(last.Namespace, last.Name, last.Version), false, 1)
+			more, err := q.scan(txn, keyBytes(last.key), false, 1)
 			if err != nil {
 				return Page{}, err
 			}
@@ -185,7 +185,7 @@ func (r *Registry) List(ctx context.Context, f Filter) (Page, error) {
 		}
 		if q.after != nil && len(recs) > 0 {
 			first := recs[0]
-			prev, err := q.scan(txn, nameKey(first.Namespace, first.Name, first.Version), true, 1)
+			prev, err := q.scan(txn, keyBytes(first.key), true, 1)
 			if err != nil {
 				return Page{}, err
 			}
@@ -260,7 +260,7 @@ func (r *Registry) newListQuery(ctx context.Context, f Filter) (*listQuery, erro
 }
 
 func (q *listQuery) matches(a *record) bool {
-	if !a.visible(q.inc) || (q.f.Kind != "" && a.Kind != q.f.Kind) || (q.f.Name != "" && a.Name != q.f.Name) ||
+	if !a.visible(q.inc) || (q.f.Kind != "" && a.Kind != q.f.Kind) || (q.f.Name != "" && a.name() != q.f.Name) ||
 		(q.f.Parent != "" && a.Parent != q.f.Parent) {
 		return false
 	}
@@ -299,7 +299,7 @@ func (q *listQuery) walk(txn *memdb.Txn, from []byte, reverse bool, fn func(*rec
 	}
 	for o := it.Next(); o != nil; o = it.Next() {
 		a := o.(*record)
-		key := nameKey(a.Namespace, a.Name, a.Version)
+		key := keyBytes(a.key)
 		if !hasPrefix(key, q.prefix) {
 			break
 		}
@@ -316,7 +316,7 @@ func (q *listQuery) walk(txn *memdb.Txn, from []byte, reverse bool, fn func(*rec
 	return nil
 }
 
-func cursorOf(a *record) string { return encodeCursor(nameKey(a.Namespace, a.Name, a.Version)) }
+func cursorOf(a *record) string { return encodeCursor(keyBytes(a.key)) }
 
 func checkFilter(f *Filter) (int, []byte, error) {
 	if f.Limit < 0 || f.Limit > maxPageSize {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	iradix "github.com/hashicorp/go-immutable-radix"
 )
@@ -15,14 +16,22 @@ import (
 // of them; reads copy it out into a fresh Artifact, so callers never share
 // memory with the store. Strings are immutable and are shared.
 type record struct {
-	ID, Namespace, Name, Version, Parent string
-	Kind                                 Kind
-	DisplayName, Description, Algorithm  string
+	ID string
+	// key is the name index's key, namespace\x00name\x00version (nameKey),
+	// held once: the namespace, name and version are its substrings (see
+	// namespace, name, version) and the index aliases its bytes (keyBytes),
+	// so that neither a row nor an index operation allocates a name key.
+	// Set it through setName.
+	key                                 string
+	Parent                              string
+	Kind                                Kind
+	DisplayName, Description, Algorithm string
 	// lists holds the tags, the owners, the storage URIs and the labels
 	// (key, value, key, value, ... sorted by key) back to back, in one
 	// allocation; the counts say where each list ends.
 	lists                 []string
-	nTags, nOwners, nURIs uint8 // at most MaxListEntries each
+	nTags, nOwners, nURIs uint8  // at most MaxListEntries each
+	nameAt, versionAt     uint16 // where the name and the version start in key
 	// upstreamList holds the artifacts this one was made from, sorted: the
 	// lineage edges into it, while they are few; a large set lives in ext.
 	// Read and replace them through upstreams and setUpstreams
@@ -34,6 +43,53 @@ type record struct {
 	UpdatedBy            string
 	del                  *deletion // nil while live
 	ext                  *extra    // nil for most artifacts
+}
+
+// setName sets the namespace, name and version: one allocation, the name
+// index's key. The parts must have passed checkName and checkVersion, or at
+// least checkNameLengths.
+func (r *record) setName(namespace, name, version string) {
+	r.key = string(nameKey(namespace, name, version))
+	r.nameAt = uint16(len(namespace) + 1)
+	r.versionAt = r.nameAt + uint16(len(name)+1)
+}
+
+// checkNameLengths refuses parts longer than any valid one (MaxNameLength
+// and MaxVersionLength characters of at most 4 bytes), with checkText's
+// message, for a record that does not come through prepareNew (a
+// snapshot's): setName needs their offsets to fit in 16 bits.
+func checkNameLengths(namespace, name, version string) error {
+	for _, p := range []struct {
+		field, s string
+		max      int
+	}{{"namespace", namespace, MaxNameLength}, {"name", name, MaxNameLength}, {"version", version, MaxVersionLength}} {
+		if len(p.s) > utf8.UTFMax*p.max {
+			return checkText(p.field, p.s, p.max, false)
+		}
+	}
+	return nil
+}
+
+// namespace, name and version are the parts of the name, substrings of key.
+func (r *record) namespace() string {
+	if r.key == "" {
+		return ""
+	}
+	return r.key[:r.nameAt-1]
+}
+
+func (r *record) name() string {
+	if r.key == "" {
+		return ""
+	}
+	return r.key[r.nameAt : r.versionAt-1]
+}
+
+func (r *record) version() string {
+	if r.key == "" {
+		return ""
+	}
+	return r.key[r.versionAt:]
 }
 
 // extra holds the fields few artifacts have, out of line.
@@ -104,7 +160,7 @@ func (r *record) labels() []string {
 }
 
 // FQN returns the fully qualified name.
-func (r *record) FQN() string { return BuildFQN(r.Namespace, r.Name, r.Version) }
+func (r *record) FQN() string { return BuildFQN(r.namespace(), r.name(), r.version()) }
 
 func (r *record) isDeployed() bool { return len(r.endpoints()) > 0 }
 
@@ -124,7 +180,7 @@ func (r *record) visible(inc Include) bool {
 // instead of overwriting its neighbour.
 func (r *record) artifact() Artifact {
 	a := Artifact{
-		ID: r.ID, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Version: r.Version, Parent: r.Parent,
+		ID: r.ID, Kind: r.Kind, Namespace: r.namespace(), Name: r.name(), Version: r.version(), Parent: r.Parent,
 		DisplayName: r.DisplayName, Description: r.Description, Algorithm: r.Algorithm,
 		Deleted: r.del != nil, Revision: r.Revision, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy,
 	}
@@ -195,4 +251,12 @@ func (r *record) sameMetadata(a *Artifact) bool {
 func copyRecord(r *record) *record {
 	c := *r
 	return &c
+}
+
+// eventRecord is a record with the identity an event carries, for asking
+// the authorizer about it.
+func eventRecord(id string, kind Kind, namespace, name, version string) *record {
+	a := &record{ID: id, Kind: kind}
+	a.setName(namespace, name, version)
+	return a
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/hashicorp/go-memdb"
 )
 
 // Register adds an artifact and returns it as stored. Kind, Namespace and
@@ -79,7 +81,8 @@ func prepareNew(in *Artifact) (*record, error) {
 	if err := checkMetadata(in); err != nil {
 		return nil, err
 	}
-	a := &record{Kind: in.Kind, Namespace: in.Namespace, Name: in.Name, Version: in.Version, Revision: 1}
+	a := &record{Kind: in.Kind, Revision: 1}
+	a.setName(in.Namespace, in.Name, in.Version)
 	a.setMetadata(in)
 	var err error
 	if in.ID == "" {
@@ -108,7 +111,7 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 		if _, dup := ids[a.ID]; dup {
 			return newError(CodeAlreadyExists, a.ID, "ID %s appears twice in the batch", a.ID)
 		}
-		key := string(nameKey(a.Namespace, a.Name, a.Version))
+		key := a.key
 		if _, dup := names[key]; dup {
 			return newError(CodeAlreadyExists, a.ID, "%s appears twice in the batch", a.FQN())
 		}
@@ -126,7 +129,7 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
 			}
 		}
-		if old := rowByName(w.Txn, a.Namespace, a.Name, a.Version); old != nil {
+		if old := rowWithName(w.Txn, a); old != nil {
 			if w.hidden(old) {
 				return newError(CodeForbidden, "", "%s may not register %s: the name is taken by an artifact %s may not read",
 					w.principal, a.FQN(), w.principal)
@@ -152,6 +155,16 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 		w.emit(EventCreated, a)
 	}
 	return nil
+}
+
+// rowWithName returns the stored artifact that has a's name, in any state,
+// looked up by a's own key.
+func rowWithName(txn *memdb.Txn, a *record) *record {
+	o, err := txn.First(tableArtifacts, indexName, keyBytes(a.key))
+	if err != nil || o == nil {
+		return nil
+	}
+	return o.(*record)
 }
 
 func alreadyExists(a, old *record) *Error {
@@ -310,9 +323,9 @@ func checkImmutable(a *Artifact, old *record) error {
 	}
 	fields := []struct{ name, got, want string }{
 		{"kind", string(a.Kind), string(old.Kind)},
-		{"namespace", a.Namespace, old.Namespace},
-		{"name", a.Name, old.Name},
-		{"version", a.Version, old.Version},
+		{"namespace", a.Namespace, old.namespace()},
+		{"name", a.Name, old.name()},
+		{"version", a.Version, old.version()},
 		{"parent", parent, old.Parent},
 	}
 	for _, f := range fields {

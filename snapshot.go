@@ -475,9 +475,9 @@ func (e enc) ids(l []string) {
 func (e enc) artifact(a *record) {
 	e.id(a.ID)
 	e.str(string(a.Kind))
-	e.str(a.Namespace)
-	e.str(a.Name)
-	e.str(a.Version)
+	e.str(a.namespace())
+	e.str(a.name())
+	e.str(a.version())
 	e.id(a.Parent)
 	e.str(a.DisplayName)
 	e.str(a.Description)
@@ -746,9 +746,15 @@ func (d *dec) items(what string) []Item {
 
 // artifact reads a record written by enc.artifact.
 func (d *dec) artifact() *record {
-	a := &record{ID: d.id("id"), Kind: Kind(d.str("kind")), Namespace: d.str("namespace"), Name: d.str("name"),
-		Version: d.str("version"), Parent: d.id("parent"), DisplayName: d.str("displayName"),
-		Description: d.str("description"), Algorithm: d.str("algorithm")}
+	a := &record{ID: d.id("id"), Kind: Kind(d.str("kind"))}
+	ns, name, version := d.str("namespace"), d.str("name"), d.str("version")
+	if err := checkNameLengths(ns, name, version); err != nil {
+		d.bad("artifact %s is not valid: %v", a.ID, err)
+		return a
+	}
+	a.setName(ns, name, version)
+	a.Parent, a.DisplayName = d.id("parent"), d.str("displayName")
+	a.Description, a.Algorithm = d.str("description"), d.str("algorithm")
 	nTags, nOwners, nURIs := d.uvarint("tag count"), d.uvarint("owner count"), d.uvarint("URI count")
 	a.lists = d.strs("lists")
 	for _, n := range []uint64{nTags, nOwners, nURIs} {
@@ -1195,7 +1201,7 @@ func (ld *loaded) build(s *snapReader, arts []*record, artPos []pos, edges []*Ed
 		} else if len(l) > 0 {
 			a.upstreamList = l
 		}
-		if o, _ := txn.First(tableArtifacts, indexName, nameKey(a.Namespace, a.Name, a.Version)); o != nil {
+		if o, _ := txn.First(tableArtifacts, indexName, keyBytes(a.key)); o != nil {
 			return at(artPos[i], "artifacts", "artifact %s has the name %s of artifact %s", a.ID, a.FQN(), o.(*record).ID)
 		}
 		if err := insert(tableArtifacts, a); err != nil {

@@ -1,0 +1,72 @@
+package registry
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// TestKeyBytesAliasesWithoutRoomToGrow checks the contract of keyBytes: the
+// string's own bytes, no copy, and no capacity past them, so that an append
+// (go-memdb's, for non-unique indexes) copies instead of writing into the
+// string.
+func TestKeyBytesAliasesWithoutRoomToGrow(t *testing.T) {
+	s := strings.Repeat("ns\x00name\x00v", 3)[:12]
+	b := keyBytes(s)
+	if string(b) != s || len(b) != len(s) || cap(b) != len(s) {
+		t.Fatalf("keyBytes(%q) = %q, len %d, cap %d", s, b, len(b), cap(b))
+	}
+	if unsafe.SliceData(b) != unsafe.StringData(s) {
+		t.Fatal("keyBytes copied the string")
+	}
+	grown := append(b, 'x')
+	if unsafe.SliceData(grown) == unsafe.StringData(s) || s != strings.Repeat("ns\x00name\x00v", 3)[:12] {
+		t.Fatal("an append wrote into the string")
+	}
+	if keyBytes("") != nil {
+		t.Fatal("keyBytes of the empty string is not nil")
+	}
+}
+
+// TestRecordNameIsOneKey checks that a record's namespace, name and version
+// are the parts of its name key, the very bytes the name index holds, and
+// that a record stays in the 256-byte size class.
+func TestRecordNameIsOneKey(t *testing.T) {
+	for _, p := range [][3]string{{"ns", "name", "1"}, {"svc", "churn.v2", ""}, {"é", "ü", "10"}} {
+		var r record
+		r.setName(p[0], p[1], p[2])
+		if r.namespace() != p[0] || r.name() != p[1] || r.version() != p[2] {
+			t.Errorf("setName%q: parts %q %q %q", p, r.namespace(), r.name(), r.version())
+		}
+		if want := nameKey(p[0], p[1], p[2]); !bytes.Equal(keyBytes(r.key), want) {
+			t.Errorf("setName%q: key %q, want %q", p, r.key, want)
+		}
+		_, key, _ := newSchema().Tables[tableArtifacts].Indexes[indexName].Indexer.(keyIndexer).FromObject(&r)
+		if unsafe.SliceData(key) != unsafe.StringData(r.key) {
+			t.Errorf("setName%q: the name index copies the key", p)
+		}
+	}
+	var empty record
+	if empty.namespace() != "" || empty.name() != "" || empty.version() != "" {
+		t.Error("a record without a name has parts")
+	}
+	if size := unsafe.Sizeof(record{}); size > 256 {
+		t.Errorf("record is %d bytes, past the 256-byte size class", size)
+	}
+}
+
+// TestCheckNameLengths checks that a name part longer than any
+// valid one is refused before its offsets are taken.
+func TestCheckNameLengths(t *testing.T) {
+	long := strings.Repeat("a", 4*MaxNameLength+1)
+	if err := checkNameLengths(long, "n", "1"); err == nil || !strings.Contains(err.Error(), "namespace") {
+		t.Errorf("a namespace of %d bytes: %v", len(long), err)
+	}
+	if err := checkNameLengths("ns", "n", strings.Repeat("1", 4*MaxVersionLength+1)); err == nil {
+		t.Error("a long version passes")
+	}
+	if err := checkNameLengths(strings.Repeat("é", MaxNameLength), "n", "1"); err != nil {
+		t.Errorf("a valid namespace of %d characters: %v", MaxNameLength, err)
+	}
+}
