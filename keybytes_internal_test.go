@@ -2,6 +2,8 @@ package registry
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -68,5 +70,52 @@ func TestCheckNameLengths(t *testing.T) {
 	}
 	if err := checkNameLengths(strings.Repeat("é", MaxNameLength), "n", "1"); err != nil {
 		t.Errorf("a valid namespace of %d characters: %v", MaxNameLength, err)
+	}
+}
+
+// TestChangeBucketVersions checks that each next version of a bucket holds
+// its references with no room to append and leaves the version it was made
+// from as it was (stored rows are shared with readers).
+func TestChangeBucketVersions(t *testing.T) {
+	w := &writeTxn{}
+	var bk *uriBucket
+	for i := range 17 {
+		ref := uriRef{URI: fmt.Sprintf("s3://b/%02d", i), Owner: newID()}
+		next, err := w.changeBucket(7, bk, []uriRef{ref}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(next.Refs) != i+1 || cap(next.Refs) != len(next.Refs) {
+			t.Fatalf("after %d additions: %d references in an array of %d", i+1, len(next.Refs), cap(next.Refs))
+		}
+		if bk != nil && len(bk.Refs) != i {
+			t.Fatalf("the previous version changed: %d references", len(bk.Refs))
+		}
+		bk = next
+	}
+	next, err := w.changeBucket(7, bk, nil, bk.Refs[:1])
+	if err != nil || len(next.Refs) != 16 || len(bk.Refs) != 17 {
+		t.Fatalf("removing one: %v, %d references, previous %d", err, len(next.Refs), len(bk.Refs))
+	}
+}
+
+// TestChangeBucketAllocatesOnce checks that adding a reference to a bucket
+// allocates the new references once, at their size, rather than cloning and
+// growing (which leaves the grown array's spare half in the stored row).
+func TestChangeBucketAllocatesOnce(t *testing.T) {
+	w := &writeTxn{}
+	bk := &uriBucket{Bucket: 7}
+	for i := range 12 {
+		bk.Refs = append(bk.Refs, uriRef{URI: fmt.Sprintf("s3://b/%02d", i), Owner: newID()})
+	}
+	bk.Refs = slices.Clip(bk.Refs)
+	add := []uriRef{{URI: "s3://b/05x", Owner: newID()}}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := w.changeBucket(7, bk, add, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 2 { // the references and the bucket
+		t.Errorf("adding a reference allocates %v times, want 2", allocs)
 	}
 }

@@ -49,7 +49,7 @@ type record struct {
 // index's key. The parts must have passed checkName and checkVersion, or at
 // least checkNameLengths.
 func (r *record) setName(namespace, name, version string) {
-	r.key = string(nameKey(namespace, name, version))
+	r.key = namespace + string(nameSep) + name + string(nameSep) + version
 	r.nameAt = uint16(len(namespace) + 1)
 	r.versionAt = r.nameAt + uint16(len(name)+1)
 }

@@ -17,11 +17,11 @@ import (
 // parent (a child changes what the parent's deletes do) and ActionUpdate on
 // every other artifact that references one of its storage URIs.
 func (r *Registry) Register(ctx context.Context, a Artifact) (Artifact, error) {
-	out, err := r.RegisterBatch(ctx, []Artifact{a})
+	rows, err := r.registerRows(ctx, []Artifact{a})
 	if err != nil {
 		return Artifact{}, err
 	}
-	return out[0], nil
+	return rows[0].artifact(), nil
 }
 
 // RegisterBatch adds several artifacts in one transaction: all of them or,
@@ -31,6 +31,19 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 	if len(batch) == 0 {
 		return nil, invalid("artifacts", "nothing to register")
 	}
+	rows, err := r.registerRows(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Artifact, len(rows))
+	for i, a := range rows {
+		out[i] = a.artifact()
+	}
+	return out, nil
+}
+
+// registerRows registers a non-empty batch and returns the records stored.
+func (r *Registry) registerRows(ctx context.Context, batch []Artifact) ([]*record, error) {
 	rows := make([]*record, len(batch))
 	// assigned marks the IDs the registry made: fresh time-ordered UUIDs,
 	// which need no lookup to know they are not taken.
@@ -53,11 +66,7 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Artifact, len(rows))
-	for i, a := range rows {
-		out[i] = a.artifact()
-	}
-	return out, nil
+	return rows, nil
 }
 
 // prepareNew validates a new artifact and returns the record to store, with
