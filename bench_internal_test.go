@@ -219,7 +219,7 @@ func changesOf(news []*record, olds []*record) []change {
 
 // benchRecord is a live model of namespace svc, unversioned.
 func benchRecord(name string) *record {
-	a := &record{ID: newID(), Kind: KindModel, Revision: 1}
+	a := &record{ID: newID(), kind: codeOf(KindModel), Revision: 1}
 	a.setName("svc", name, "")
 	return a
 }

@@ -33,7 +33,7 @@ func TestKeyBytesAliasesWithoutRoomToGrow(t *testing.T) {
 
 // TestRecordNameIsOneKey checks that a record's namespace, name and version
 // are the parts of its name key, the very bytes the name index holds, and
-// that a record stays in the 256-byte size class.
+// that a record stays in the 240-byte size class.
 func TestRecordNameIsOneKey(t *testing.T) {
 	for _, p := range [][3]string{{"ns", "name", "1"}, {"svc", "churn.v2", ""}, {"é", "ü", "10"}} {
 		var r record
@@ -53,8 +53,23 @@ func TestRecordNameIsOneKey(t *testing.T) {
 	if empty.namespace() != "" || empty.name() != "" || empty.version() != "" {
 		t.Error("a record without a name has parts")
 	}
-	if size := unsafe.Sizeof(record{}); size > 256 {
-		t.Errorf("record is %d bytes, past the 256-byte size class", size)
+	if size := unsafe.Sizeof(record{}); size > 240 {
+		t.Errorf("record is %d bytes, past the 240-byte size class", size)
+	}
+}
+
+// TestRecordKindCodes checks that every kind survives a record and that an
+// invalid one is none.
+func TestRecordKindCodes(t *testing.T) {
+	for _, k := range []Kind{KindModel, KindDataset, KindCode} {
+		if r := (record{kind: codeOf(k)}); r.Kind() != k || r.artifact().Kind != k {
+			t.Errorf("kind %q comes back as %q", k, r.Kind())
+		}
+	}
+	for _, k := range []Kind{"", "Model", "xmodel"} {
+		if codeOf(k) != 0 || checkKind(k) == nil {
+			t.Errorf("invalid kind %q has code %d", k, codeOf(k))
+		}
 	}
 }
 

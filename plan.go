@@ -348,7 +348,7 @@ func (p *planner) check(x *item) {
 	if a.isDeployed() {
 		x.fail = newError(CodeDeployed, a.ID,
 			"failed to delete %s %s (%s): it is deployed to %s; undeploy it first (ModelArts.3009)",
-			a.Kind, a.ID, a.FQN(), strings.Join(a.endpoints(), ", "))
+			a.Kind(), a.ID, a.FQN(), strings.Join(a.endpoints(), ", "))
 		return
 	}
 	if pp := p.w.r.purgeProtection; pp > 0 && p.o.Hard && a.isDeleted() && p.w.now.Sub(a.del.At) < pp {
@@ -424,7 +424,7 @@ func (p *planner) propagate() {
 		queue = queue[1:]
 		if par := x.parent; par != nil && par.fail == nil {
 			par.fail = newError(CodeNotEmpty, par.a.ID, "%s is not empty: %s (%s) contains an artifact that cannot be deleted: %s",
-				par.a.Kind, par.a.ID, par.a.FQN(), p.because(x))
+				par.a.Kind(), par.a.ID, par.a.FQN(), p.because(x))
 			par.cause, par.root = x, rootOf(x)
 			queue = append(queue, par)
 		}
@@ -486,7 +486,7 @@ func (p *planner) describe(x *item) string {
 
 func notEmpty(a *record, kids []*record, hide func(*record) bool) *Error {
 	return newError(CodeNotEmpty, a.ID, "%s is not empty: %s (%s) contains %d live artifact(s) (%s); delete with Recursive to delete them too, or delete them first",
-		a.Kind, a.ID, a.FQN(), len(kids), names(kids, hide))
+		a.Kind(), a.ID, a.FQN(), len(kids), names(kids, hide))
 }
 
 func hasDependents(a *record, deps []*record, why string, hide func(*record) bool) *Error {
@@ -641,7 +641,7 @@ func (p *planner) result(applied bool) Result {
 			// Counted in the messages of the items it holds back, never
 			// named.
 		case x.fail != nil:
-			f := Failure{ID: x.a.ID, FQN: x.a.FQN(), Kind: x.a.Kind, Code: x.fail.Code, Message: x.fail.Message}
+			f := Failure{ID: x.a.ID, FQN: x.a.FQN(), Kind: x.a.Kind(), Code: x.fail.Code, Message: x.fail.Message}
 			if x.cause != nil {
 				if !p.hidden(x.cause.a) {
 					f.Cause = x.cause.a.ID
@@ -676,7 +676,7 @@ func (p *planner) unhidden(rows []*record) []*record {
 	return slices.DeleteFunc(rows, p.hidden)
 }
 
-func itemOf(a *record) Item { return Item{ID: a.ID, FQN: a.FQN(), Kind: a.Kind} }
+func itemOf(a *record) Item { return Item{ID: a.ID, FQN: a.FQN(), Kind: a.Kind()} }
 
 // idsAndItems reports rows as a Result's parallel lists: IDs and items.
 func idsAndItems(rows []*record) ([]string, []Item) {

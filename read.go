@@ -260,7 +260,7 @@ func (r *Registry) newListQuery(ctx context.Context, f Filter) (*listQuery, erro
 }
 
 func (q *listQuery) matches(a *record) bool {
-	if !a.visible(q.inc) || (q.f.Kind != "" && a.Kind != q.f.Kind) || (q.f.Name != "" && a.name() != q.f.Name) ||
+	if !a.visible(q.inc) || (q.f.Kind != "" && a.Kind() != q.f.Kind) || (q.f.Name != "" && a.name() != q.f.Name) ||
 		(q.f.Parent != "" && a.Parent != q.f.Parent) {
 		return false
 	}

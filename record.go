@@ -24,13 +24,13 @@ type record struct {
 	// Set it through setName.
 	key                                 string
 	Parent                              string
-	Kind                                Kind
 	DisplayName, Description, Algorithm string
 	// lists holds the tags, the owners, the storage URIs and the labels
 	// (key, value, key, value, ... sorted by key) back to back, in one
 	// allocation; the counts say where each list ends.
 	lists                 []string
-	nTags, nOwners, nURIs uint8  // at most MaxListEntries each
+	nTags, nOwners, nURIs uint8 // at most MaxListEntries each
+	kind                  kindCode
 	nameAt, versionAt     uint16 // where the name and the version start in key
 	// upstreamList holds the artifacts this one was made from, sorted: the
 	// lineage edges into it, while they are few; a large set lives in ext.
@@ -44,6 +44,29 @@ type record struct {
 	del                  *deletion // nil while live
 	ext                  *extra    // nil for most artifacts
 }
+
+// kindCode is a Kind as a record holds it: one byte instead of a string
+// header. Records hold valid kinds only, or none (0).
+type kindCode uint8
+
+// kinds lists the kinds by code.
+var kinds = [...]Kind{0: "", 1: KindModel, 2: KindDataset, 3: KindCode}
+
+// codeOf returns the code of a valid kind, 0 for any other.
+func codeOf(k Kind) kindCode {
+	switch k {
+	case KindModel:
+		return 1
+	case KindDataset:
+		return 2
+	case KindCode:
+		return 3
+	}
+	return 0
+}
+
+// Kind returns the artifact's kind.
+func (r *record) Kind() Kind { return kinds[r.kind] }
 
 // setName sets the namespace, name and version: one allocation, the name
 // index's key. The parts must have passed checkName and checkVersion, or at
@@ -180,7 +203,7 @@ func (r *record) visible(inc Include) bool {
 // instead of overwriting its neighbour.
 func (r *record) artifact() Artifact {
 	a := Artifact{
-		ID: r.ID, Kind: r.Kind, Namespace: r.namespace(), Name: r.name(), Version: r.version(), Parent: r.Parent,
+		ID: r.ID, Kind: r.Kind(), Namespace: r.namespace(), Name: r.name(), Version: r.version(), Parent: r.Parent,
 		DisplayName: r.DisplayName, Description: r.Description, Algorithm: r.Algorithm,
 		Deleted: r.del != nil, Revision: r.Revision, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy,
 	}
@@ -256,7 +279,7 @@ func copyRecord(r *record) *record {
 // eventRecord is a record with the identity an event carries, for asking
 // the authorizer about it.
 func eventRecord(id string, kind Kind, namespace, name, version string) *record {
-	a := &record{ID: id, Kind: kind}
+	a := &record{ID: id, kind: codeOf(kind)}
 	a.setName(namespace, name, version)
 	return a
 }

@@ -69,14 +69,22 @@ func (r *Registry) registerRows(ctx context.Context, batch []Artifact) ([]*recor
 	return rows, nil
 }
 
+// checkKind refuses a kind other than model, dataset and code.
+func checkKind(k Kind) error {
+	if k.valid() {
+		return nil
+	}
+	if k == "" {
+		return invalid("kind", "kind is empty; want model, dataset or code")
+	}
+	return invalid("kind", "kind %q is not one of model, dataset, code", clip(string(k)))
+}
+
 // prepareNew validates a new artifact and returns the record to store, with
 // its own copies of every list and the bookkeeping fields cleared.
 func prepareNew(in *Artifact) (*record, error) {
-	if !in.Kind.valid() {
-		if in.Kind == "" {
-			return nil, invalid("kind", "kind is empty; want model, dataset or code")
-		}
-		return nil, invalid("kind", "kind %q is not one of model, dataset, code", clip(string(in.Kind)))
+	if err := checkKind(in.Kind); err != nil {
+		return nil, err
 	}
 	if err := checkName("namespace", in.Namespace); err != nil {
 		return nil, err
@@ -90,7 +98,7 @@ func prepareNew(in *Artifact) (*record, error) {
 	if err := checkMetadata(in); err != nil {
 		return nil, err
 	}
-	a := &record{Kind: in.Kind, Revision: 1}
+	a := &record{kind: codeOf(in.Kind), Revision: 1}
 	a.setName(in.Namespace, in.Name, in.Version)
 	a.setMetadata(in)
 	var err error
@@ -331,7 +339,7 @@ func checkImmutable(a *Artifact, old *record) error {
 		parent = cp // IDs compare case-insensitively, as everywhere
 	}
 	fields := []struct{ name, got, want string }{
-		{"kind", string(a.Kind), string(old.Kind)},
+		{"kind", string(a.Kind), string(old.Kind())},
 		{"namespace", a.Namespace, old.namespace()},
 		{"name", a.Name, old.name()},
 		{"version", a.Version, old.version()},

@@ -474,7 +474,7 @@ func (e enc) ids(l []string) {
 // artifact writes a record but its upstreams, which the edges give.
 func (e enc) artifact(a *record) {
 	e.id(a.ID)
-	e.str(string(a.Kind))
+	e.str(string(a.Kind()))
 	e.str(a.namespace())
 	e.str(a.name())
 	e.str(a.version())
@@ -746,7 +746,15 @@ func (d *dec) items(what string) []Item {
 
 // artifact reads a record written by enc.artifact.
 func (d *dec) artifact() *record {
-	a := &record{ID: d.id("id"), Kind: Kind(d.str("kind"))}
+	a := &record{ID: d.id("id")}
+	kind := Kind(d.str("kind"))
+	if err := checkKind(kind); err != nil && d.err == "" {
+		// checkRow would find it first (prepareNew checks the kind first),
+		// but a record holds valid kinds only.
+		d.bad("the artifact breaks the registry's rules: artifact %s is not valid: %v", a.ID, err)
+		return a
+	}
+	a.kind = codeOf(kind)
 	ns, name, version := d.str("namespace"), d.str("name"), d.str("version")
 	if err := checkNameLengths(ns, name, version); err != nil {
 		d.bad("artifact %s is not valid: %v", a.ID, err)
