@@ -134,3 +134,16 @@ func TestChangeBucketAllocatesOnce(t *testing.T) {
 		t.Errorf("adding a reference allocates %v times, want 2", allocs)
 	}
 }
+
+// TestSetNameBytesIsSetName checks that a name read in place (a snapshot's)
+// makes the same record as one given as strings, and owns its bytes.
+func TestSetNameBytesIsSetName(t *testing.T) {
+	buf := []byte("nsnamev1")
+	var a, b record
+	a.setName("ns", "name", "v1")
+	b.setNameBytes(buf[:2], buf[2:6], buf[6:])
+	copy(buf, "XXXXXXXX")
+	if a.key != b.key || a.nameAt != b.nameAt || a.versionAt != b.versionAt {
+		t.Fatalf("setNameBytes: key %q (%d, %d), want %q (%d, %d)", b.key, b.nameAt, b.versionAt, a.key, a.nameAt, a.versionAt)
+	}
+}

@@ -3,6 +3,7 @@ package registry
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -91,6 +92,21 @@ func checkNameLengths(namespace, name, version string) error {
 		}
 	}
 	return nil
+}
+
+// setNameBytes is setName for parts read in place (a snapshot's), copied
+// once, into the key.
+func (r *record) setNameBytes(namespace, name, version []byte) {
+	var b strings.Builder
+	b.Grow(len(namespace) + len(name) + len(version) + 2)
+	b.Write(namespace)
+	b.WriteByte(nameSep)
+	b.Write(name)
+	b.WriteByte(nameSep)
+	b.Write(version)
+	r.key = b.String()
+	r.nameAt = uint16(len(namespace) + 1)
+	r.versionAt = r.nameAt + uint16(len(name)+1)
 }
 
 // namespace, name and version are the parts of the name, substrings of key.

@@ -58,6 +58,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	iradix "github.com/hashicorp/go-immutable-radix"
@@ -665,6 +666,22 @@ func (d *dec) str(what string) string {
 	return s
 }
 
+// raw reads a string as str does, but returns its bytes in place, valid
+// until the buffer is reused; the caller copies what it keeps.
+func (d *dec) raw(what string) []byte {
+	n := d.uvarint(what)
+	if d.err != "" {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.short(what)
+		return nil
+	}
+	b := d.b[:n:n]
+	d.b = d.b[n:]
+	return b
+}
+
 func (d *dec) id(what string) string {
 	switch tag := d.byte(what); tag {
 	case 0:
@@ -755,12 +772,13 @@ func (d *dec) artifact() *record {
 		return a
 	}
 	a.kind = codeOf(kind)
-	ns, name, version := d.str("namespace"), d.str("name"), d.str("version")
-	if err := checkNameLengths(ns, name, version); err != nil {
-		d.bad("artifact %s is not valid: %v", a.ID, err)
+	// The three parts are read in place and copied once, into the key.
+	ns, name, version := d.raw("namespace"), d.raw("name"), d.raw("version")
+	if len(ns) > utf8.UTFMax*MaxNameLength || len(name) > utf8.UTFMax*MaxNameLength || len(version) > utf8.UTFMax*MaxVersionLength {
+		d.bad("artifact %s is not valid: %v", a.ID, checkNameLengths(string(ns), string(name), string(version)))
 		return a
 	}
-	a.setName(ns, name, version)
+	a.setNameBytes(ns, name, version)
 	a.Parent, a.DisplayName = d.id("parent"), d.str("displayName")
 	a.Description, a.Algorithm = d.str("description"), d.str("algorithm")
 	nTags, nOwners, nURIs := d.uvarint("tag count"), d.uvarint("owner count"), d.uvarint("URI count")
