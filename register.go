@@ -45,10 +45,7 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 		rows[i] = a
 		assigned[i] = batch[i].ID == ""
 	}
-	_, err := r.write(ctx, "", func(w *writeTxn) error {
-		return w.register(rows, assigned)
-	})
-	if err != nil {
+	if err := r.registerGrouped(ctx, &registerCall{rows: rows, assigned: assigned}); err != nil {
 		return nil, err
 	}
 	out := make([]Artifact, len(rows))
@@ -102,6 +99,25 @@ func prepareNew(in *Artifact) (*record, error) {
 // inserts them all, so that no read follows a write on the same index (a
 // read of a modified index makes go-memdb copy the index's nodes again).
 func (w *writeTxn) register(rows []*record, assigned []bool) error {
+	if err := w.checkNew(rows, assigned, nil); err != nil {
+		return err
+	}
+	changes := make([]change, len(rows))
+	for i, a := range rows {
+		changes[i] = change{new: a}
+	}
+	if err := w.replaceAll(changes); err != nil {
+		return err
+	}
+	w.emitCreated(rows)
+	return nil
+}
+
+// checkNew checks the rows of one register call against the store, the
+// rows of earlier calls of its group that are not written yet (pending, nil
+// outside a group) and the call's own batch, and stamps them with the
+// call's time and principal. It only reads.
+func (w *writeTxn) checkNew(rows []*record, assigned []bool, pending *pendingRows) error {
 	ids := make(map[string]*record, len(rows))
 	names := make(map[string]struct{}, len(rows))
 	for i, a := range rows {
@@ -118,7 +134,7 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 			return err
 		}
 		if !assigned[i] {
-			if old := row(w.Txn, a.ID); old != nil {
+			if old := w.newRowByID(pending, a.ID); old != nil {
 				if w.hidden(old) {
 					return newError(CodeForbidden, "", "%s may not register %s with the ID given: it is taken by an artifact %s may not read; register without an ID to have one assigned",
 						w.principal, a.FQN(), w.principal)
@@ -126,7 +142,11 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
 			}
 		}
-		if old := rowByName(w.Txn, a.Namespace, a.Name, a.Version); old != nil {
+		old := pending.byName(key)
+		if old == nil {
+			old = rowByName(w.Txn, a.Namespace, a.Name, a.Version)
+		}
+		if old != nil {
 			if w.hidden(old) {
 				return newError(CodeForbidden, "", "%s may not register %s: the name is taken by an artifact %s may not read",
 					w.principal, a.FQN(), w.principal)
@@ -134,11 +154,14 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 			return alreadyExists(a, old)
 		}
 		if a.Parent != "" {
-			if err := w.checkParent(a, ids); err != nil {
+			if err := w.checkParent(a, ids, pending); err != nil {
 				return err
 			}
 		}
 		if err := w.authorizeURIs(a, nil); err != nil {
+			return err
+		}
+		if err := w.authorizePendingURIs(a, pending); err != nil {
 			return err
 		}
 		ids[a.ID] = a
@@ -146,12 +169,24 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 	}
 	for _, a := range rows {
 		a.CreatedAt, a.UpdatedAt, a.UpdatedBy = w.now, w.now, w.principal
-		if err := w.replace(nil, a); err != nil {
-			return err
-		}
-		w.emit(EventCreated, a)
 	}
 	return nil
+}
+
+// newRowByID returns the row with the ID among the pending rows of the
+// group, else in the store.
+func (w *writeTxn) newRowByID(pending *pendingRows, id string) *record {
+	if a := pending.byID(id); a != nil {
+		return a
+	}
+	return row(w.Txn, id)
+}
+
+// emitCreated records the created events of rows, in order.
+func (w *writeTxn) emitCreated(rows []*record) {
+	for _, a := range rows {
+		w.emit(EventCreated, a)
+	}
 }
 
 func alreadyExists(a, old *record) *Error {
@@ -163,11 +198,11 @@ func alreadyExists(a, old *record) *Error {
 	return newError(CodeAlreadyExists, old.ID, "%s already exists as artifact %s", a.FQN(), old.ID)
 }
 
-func (w *writeTxn) checkParent(a *record, batch map[string]*record) error {
+func (w *writeTxn) checkParent(a *record, batch map[string]*record, pending *pendingRows) error {
 	if _, ok := batch[a.Parent]; ok {
 		return nil
 	}
-	p := row(w.Txn, a.Parent)
+	p := w.newRowByID(pending, a.Parent)
 	if p == nil || w.hidden(p) {
 		return invalid("parent", "parent %s of %s does not exist", a.Parent, a.FQN())
 	}

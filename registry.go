@@ -25,6 +25,13 @@ type Registry struct {
 	authzG atomic.Uint64
 	// last is the time the latest write under mu recorded (see stamp).
 	last time.Time
+	// registers holds the Register calls waiting for mu, which the next
+	// writer to take it applies together (group.go).
+	registers registerQueue
+	// onGroup and onCheck, set by tests only, see each group of
+	// registrations and each call as it is checked.
+	onGroup func([]*registerCall)
+	onCheck func(*registerCall)
 
 	clock          Clock
 	authz          Authorizer
