@@ -9,19 +9,20 @@ import (
 
 // Group commit of registrations.
 //
-// Concurrent Register and RegisterBatch calls are applied together: a call
-// queues itself and waits for the writer's lock; whoever takes the lock
-// next applies every call queued by then in one go-memdb transaction (a
-// group), in queue order, and the others find their call done when they get
-// the lock in turn. Within a group each call is checked, in order, against
-// the store and the rows of the calls accepted before it (pendingRows),
-// exactly as if those calls had committed alone, before anything is
-// written; a refused call contributes nothing and gets its own error. The
-// rows of the accepted calls are then written together, table by table in
-// key order, so the calls share the copies of the radix nodes near the
-// roots, the transaction, the commit and the publication of the new state.
-// Readers see whole calls only (they see whole groups). Each call keeps its
-// own time, operation ID, principal and events, published in group order.
+// Concurrent Register and RegisterBatch calls are applied together, the way
+// LevelDB groups its writers: a call joins a queue; the call at its front
+// takes the writer's lock and applies every call queued by then (up to
+// maxGroup) in one go-memdb transaction, a group, in queue order, then wakes
+// them and the next front; the others sleep until then. Within a group each
+// call is checked, in order, against the store and the rows of the calls
+// accepted before it (pendingRows), exactly as if those calls had committed
+// alone, before anything is written; a refused call contributes nothing and
+// gets its own error. The rows of the accepted calls are then written
+// together, table by table in key order, and committed once: the calls
+// share the transaction, the copies of the radix nodes their keys have in
+// common, the commit and the publication of the new state. Readers see
+// whole calls only (they see whole groups). Each call keeps its own time,
+// operation ID, principal and events, published in group order.
 //
 // Only registrations are grouped. Other writes (deletes, restores, updates,
 // links) read the rows the earlier calls of a group would write, and
@@ -42,38 +43,22 @@ type registerCall struct {
 	op        string
 	rows      []*record
 	assigned  []bool
+	// wake is signalled when the call is done or at the front of the
+	// queue; nil for a call that joined an empty queue (it leads at once).
+	wake chan struct{}
 
-	// Set by the writer that applied the call, under Registry.mu.
+	// Set by the call that applied it, before wake is signalled.
 	done     bool
 	err      error
 	panicked bool
 	panicVal any
 }
 
-// registerQueue holds the calls waiting for the lock.
+// registerQueue holds the calls waiting to be applied, oldest first; the
+// first is the one applying a group or about to.
 type registerQueue struct {
 	mu      sync.Mutex
 	pending []*registerCall
-}
-
-func (q *registerQueue) push(c *registerCall) {
-	q.mu.Lock()
-	q.pending = append(q.pending, c)
-	q.mu.Unlock()
-}
-
-// take removes and returns up to maxGroup of the oldest calls.
-func (q *registerQueue) take() []*registerCall {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := min(len(q.pending), maxGroup)
-	batch := slices.Clone(q.pending[:n])
-	clear(q.pending[:n])
-	q.pending = q.pending[n:]
-	if len(q.pending) == 0 {
-		q.pending = nil
-	}
-	return batch
 }
 
 // registerGrouped applies c, alone or with the calls queued beside it, and
@@ -83,35 +68,67 @@ func (r *Registry) registerGrouped(ctx context.Context, c *registerCall) error {
 	if err != nil {
 		return err
 	}
-	// The clock is user code: read it before taking any lock.
+	// The clock is user code: read it before joining the queue.
 	now, op, err := r.decide(ctx)
 	if err != nil {
 		return err
 	}
 	c.ctx, c.principal, c.now, c.op = ctx, principal, now, op
+	// A write from inside an authorizer would wait for the group that is
+	// asking the authorizer: refuse it (see lock).
 	if ctx.Value(callbackKey{}) == r {
 		return errFromCallback()
 	}
-	locked := r.mu.TryLock()
-	if !locked {
-		if g := r.authzG.Load(); g != 0 && g == goroutineID() {
-			return errFromCallback()
-		}
+	if g := r.authzG.Load(); g != 0 && g == goroutineID() {
+		return errFromCallback()
 	}
-	r.registers.push(c)
-	if !locked {
-		r.mu.Lock()
+	q := &r.registers
+	q.mu.Lock()
+	if len(q.pending) > 0 {
+		c.wake = make(chan struct{}, 1)
 	}
-	func() {
-		defer r.mu.Unlock()
-		for !c.done {
-			r.applyRegisters(r.registers.take())
-		}
-	}()
+	q.pending = append(q.pending, c)
+	q.mu.Unlock()
+	if c.wake != nil {
+		<-c.wake
+	}
+	if !c.done {
+		r.leadRegisters(c)
+	}
 	if c.panicked {
 		panic(c.panicVal)
 	}
 	return c.err
+}
+
+// leadRegisters applies the group of calls queued from front (the first)
+// on, then wakes them and the next front.
+func (r *Registry) leadRegisters(front *registerCall) {
+	q := &r.registers
+	q.mu.Lock()
+	group := slices.Clone(q.pending[:min(len(q.pending), maxGroup)])
+	q.mu.Unlock()
+	r.mu.Lock()
+	func() {
+		defer r.mu.Unlock()
+		r.applyRegisters(group)
+	}()
+	q.mu.Lock()
+	clear(q.pending[:len(group)])
+	q.pending = q.pending[len(group):]
+	var next *registerCall
+	if len(q.pending) > 0 {
+		next = q.pending[0]
+	} else {
+		q.pending = nil
+	}
+	q.mu.Unlock()
+	for _, c := range group[1:] {
+		c.wake <- struct{}{}
+	}
+	if next != nil {
+		next.wake <- struct{}{}
+	}
 }
 
 // pendingRows are the rows of the calls of a group accepted so far, not
