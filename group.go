@@ -204,6 +204,11 @@ func (r *Registry) applyRegisters(group []*registerCall) {
 	if r.onGroup != nil {
 		r.onGroup(group)
 	}
+	r.grouped.groups.Add(1)
+	r.grouped.calls.Add(int64(len(group)))
+	if n := int64(len(group)); n > r.grouped.largest.Load() {
+		r.grouped.largest.Store(n) // under r.mu
+	}
 	st := r.state.Load()
 	txn := st.db.Txn(true)
 	defer txn.Abort() // no-op after Commit

@@ -32,6 +32,9 @@ type Registry struct {
 	// registrations and each call as it is checked.
 	onGroup func([]*registerCall)
 	onCheck func(*registerCall)
+	// grouped counts the groups of registrations applied, the calls they
+	// held and the largest (for tests: export_test.go).
+	grouped struct{ groups, calls, largest atomic.Int64 }
 
 	clock          Clock
 	authz          Authorizer
