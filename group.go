@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,6 +45,7 @@ type registerCall struct {
 	op        string
 	rows      []*record
 	assigned  []bool
+	queued    bool // counted out of registerQueue.arriving
 	// wake is signalled when the call is done or at the front of the
 	// queue; nil for a call that joined an empty queue (it leads at once).
 	wake chan struct{}
@@ -59,6 +62,10 @@ type registerCall struct {
 type registerQueue struct {
 	mu      sync.Mutex
 	pending []*registerCall
+	// arriving counts the calls preparing their rows, not queued yet.
+	arriving atomic.Int64
+	// lastGroup is the size of the last group applied (under mu).
+	lastGroup int
 }
 
 // registerGrouped applies c, alone or with the calls queued beside it, and
@@ -89,6 +96,8 @@ func (r *Registry) registerGrouped(ctx context.Context, c *registerCall) error {
 	}
 	q.pending = append(q.pending, c)
 	q.mu.Unlock()
+	q.arriving.Add(-1)
+	c.queued = true
 	if c.wake != nil {
 		<-c.wake
 	}
@@ -106,6 +115,18 @@ func (r *Registry) registerGrouped(ctx context.Context, c *registerCall) error {
 func (r *Registry) leadRegisters(front *registerCall) {
 	q := &r.registers
 	q.mu.Lock()
+	alone := len(q.pending) == 1
+	last := q.lastGroup
+	q.mu.Unlock()
+	if alone && (q.arriving.Load() > 0 || last > 1) {
+		// Other calls are preparing their rows, or the writers of the last
+		// group are about to call again: let them run and queue, so that
+		// they join this group rather than wait for the next one. On a busy
+		// processor they would otherwise run only once this call has
+		// returned.
+		runtime.Gosched()
+	}
+	q.mu.Lock()
 	group := slices.Clone(q.pending[:min(len(q.pending), maxGroup)])
 	q.mu.Unlock()
 	r.mu.Lock()
@@ -114,6 +135,7 @@ func (r *Registry) leadRegisters(front *registerCall) {
 		r.applyRegisters(group)
 	}()
 	q.mu.Lock()
+	q.lastGroup = len(group)
 	clear(q.pending[:len(group)])
 	q.pending = q.pending[len(group):]
 	var next *registerCall

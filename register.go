@@ -29,6 +29,14 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 	if len(batch) == 0 {
 		return nil, invalid("artifacts", "nothing to register")
 	}
+	// Tell a group's leader that this call is on its way (see leadRegisters).
+	r.registers.arriving.Add(1)
+	c := &registerCall{}
+	defer func() {
+		if !c.queued {
+			r.registers.arriving.Add(-1)
+		}
+	}()
 	rows := make([]*record, len(batch))
 	// assigned marks the IDs the registry made: fresh time-ordered UUIDs,
 	// which need no lookup to know they are not taken.
@@ -45,7 +53,8 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 		rows[i] = a
 		assigned[i] = batch[i].ID == ""
 	}
-	if err := r.registerGrouped(ctx, &registerCall{rows: rows, assigned: assigned}); err != nil {
+	c.rows, c.assigned = rows, assigned
+	if err := r.registerGrouped(ctx, c); err != nil {
 		return nil, err
 	}
 	out := make([]Artifact, len(rows))
