@@ -232,8 +232,14 @@ func TestGroupCommitPanicFailsOnlyThatCall(t *testing.T) {
 	const writers = 8
 	release := make(chan struct{})
 	var firstOnce, queued sync.Once
+	var groups [][]string
 	r.onGroup = func(group []*registerCall) {
 		firstOnce.Do(func() { <-release })
+		var names []string
+		for _, c := range group {
+			names = append(names, c.rows[0].Name)
+		}
+		groups = append(groups, names)
 	}
 	r.onCheck = func(c *registerCall) {
 		if c.rows[0].Name == "boom" {
@@ -258,7 +264,8 @@ func TestGroupCommitPanicFailsOnlyThatCall(t *testing.T) {
 			_, out[k].err = r.Register(WithPrincipal(context.Background(), "p"), Artifact{Kind: KindModel, Namespace: "ns", Name: name})
 		}()
 		if k == 0 {
-			// Let the first call take the lock, then queue the others.
+			// Let the first call lead (its group is held by onGroup), then
+			// queue the others behind it.
 			for {
 				if !r.mu.TryLock() {
 					break
@@ -272,13 +279,16 @@ func TestGroupCommitPanicFailsOnlyThatCall(t *testing.T) {
 		r.registers.mu.Lock()
 		n := len(r.registers.pending)
 		r.registers.mu.Unlock()
-		if n == writers-1 {
+		if n == writers { // the first, applying its group, and the others
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
 	queued.Do(func() { close(release) })
 	wg.Wait()
+	require.Len(t, groups, 2, "the first call alone, then the others in one group")
+	assert.Len(t, groups[1], writers-1)
+	assert.Contains(t, groups[1], "boom")
 	for k, o := range out {
 		if k == 3 {
 			assert.Equal(t, "boom", o.panicked)
