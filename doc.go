@@ -7,7 +7,13 @@
 //
 // It is built on go-memdb: every call is one transaction, readers never
 // block and see whole transactions only, and a failed call changes nothing.
-// It is safe for concurrent use.
+// It is safe for concurrent use. Writers are serialized; registrations made
+// at the same time are group committed: the calls waiting for the writer's
+// lock are checked one after the other, each against the store and the calls
+// accepted before it, and the accepted ones are written and committed in
+// one go-memdb transaction. Each call still gets its own result, error,
+// time, operation ID and events, exactly those it would have had alone in
+// that order; a refused call contributes nothing to the others.
 //
 // # Registering and reading
 //

@@ -44,6 +44,14 @@ func (r *Registry) RegisterBatch(ctx context.Context, batch []Artifact) ([]Artif
 
 // registerRows registers a non-empty batch and returns the records stored.
 func (r *Registry) registerRows(ctx context.Context, batch []Artifact) ([]*record, error) {
+	// Tell a group's leader that this call is on its way (see leadRegisters).
+	r.registers.arriving.Add(1)
+	c := &registerCall{}
+	defer func() {
+		if !c.queued {
+			r.registers.arriving.Add(-1)
+		}
+	}()
 	rows := make([]*record, len(batch))
 	// assigned marks the IDs the registry made: fresh time-ordered UUIDs,
 	// which need no lookup to know they are not taken.
@@ -60,10 +68,8 @@ func (r *Registry) registerRows(ctx context.Context, batch []Artifact) ([]*recor
 		rows[i] = a
 		assigned[i] = batch[i].ID == ""
 	}
-	_, err := r.write(ctx, "", func(w *writeTxn) error {
-		return w.register(rows, assigned)
-	})
-	if err != nil {
+	c.rows, c.assigned = rows, assigned
+	if err := r.registerGrouped(ctx, c); err != nil {
 		return nil, err
 	}
 	return rows, nil
@@ -118,10 +124,11 @@ func prepareNew(in *Artifact) (*record, error) {
 	return a, nil
 }
 
-// register checks every row against the store and the batch first and then
-// inserts them all, so that no read follows a write on the same index (a
-// read of a modified index makes go-memdb copy the index's nodes again).
-func (w *writeTxn) register(rows []*record, assigned []bool) error {
+// checkNew checks the rows of one register call against the store, the
+// rows of earlier calls of its group that are not written yet (pending, nil
+// outside a group) and the call's own batch, and stamps them with the
+// call's time and principal. It only reads.
+func (w *writeTxn) checkNew(rows []*record, assigned []bool, pending *pendingRows) error {
 	ids := make(map[string]*record, len(rows))
 	names := make(map[string]struct{}, len(rows))
 	for i, a := range rows {
@@ -138,7 +145,7 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 			return err
 		}
 		if !assigned[i] {
-			if old := row(w.Txn, a.ID); old != nil {
+			if old := w.newRowByID(pending, a.ID); old != nil {
 				if w.hidden(old) {
 					return newError(CodeForbidden, "", "%s may not register %s with the ID given: it is taken by an artifact %s may not read; register without an ID to have one assigned",
 						w.principal, a.FQN(), w.principal)
@@ -146,7 +153,11 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 				return newError(CodeAlreadyExists, a.ID, "an artifact with ID %s already exists (%s)", a.ID, old.FQN())
 			}
 		}
-		if old := rowWithName(w.Txn, a); old != nil {
+		old := pending.byName(a.key)
+		if old == nil {
+			old = rowWithName(w.Txn, a)
+		}
+		if old != nil {
 			if w.hidden(old) {
 				return newError(CodeForbidden, "", "%s may not register %s: the name is taken by an artifact %s may not read",
 					w.principal, a.FQN(), w.principal)
@@ -154,11 +165,14 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 			return alreadyExists(a, old)
 		}
 		if a.Parent != "" {
-			if err := w.checkParent(a, ids); err != nil {
+			if err := w.checkParent(a, ids, pending); err != nil {
 				return err
 			}
 		}
 		if err := w.authorizeURIs(a, nil); err != nil {
+			return err
+		}
+		if err := w.authorizePendingURIs(a, pending); err != nil {
 			return err
 		}
 		ids[a.ID] = a
@@ -166,10 +180,6 @@ func (w *writeTxn) register(rows []*record, assigned []bool) error {
 	}
 	for _, a := range rows {
 		a.CreatedAt, a.UpdatedAt, a.UpdatedBy = w.now, w.now, w.principal
-		if err := w.replace(nil, a); err != nil {
-			return err
-		}
-		w.emit(EventCreated, a)
 	}
 	return nil
 }
@@ -184,6 +194,22 @@ func rowWithName(txn *memdb.Txn, a *record) *record {
 	return o.(*record)
 }
 
+// newRowByID returns the row with the ID among the pending rows of the
+// group, else in the store.
+func (w *writeTxn) newRowByID(pending *pendingRows, id string) *record {
+	if a := pending.byID(id); a != nil {
+		return a
+	}
+	return row(w.Txn, id)
+}
+
+// emitCreated records the created events of rows, in order.
+func (w *writeTxn) emitCreated(rows []*record) {
+	for _, a := range rows {
+		w.emit(EventCreated, a)
+	}
+}
+
 func alreadyExists(a, old *record) *Error {
 	if old.isDeleted() {
 		return newError(CodeAlreadyExists, old.ID,
@@ -193,11 +219,11 @@ func alreadyExists(a, old *record) *Error {
 	return newError(CodeAlreadyExists, old.ID, "%s already exists as artifact %s", a.FQN(), old.ID)
 }
 
-func (w *writeTxn) checkParent(a *record, batch map[string]*record) error {
+func (w *writeTxn) checkParent(a *record, batch map[string]*record, pending *pendingRows) error {
 	if _, ok := batch[a.Parent]; ok {
 		return nil
 	}
-	p := row(w.Txn, a.Parent)
+	p := w.newRowByID(pending, a.Parent)
 	if p == nil || w.hidden(p) {
 		return invalid("parent", "parent %s of %s does not exist", a.Parent, a.FQN())
 	}

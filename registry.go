@@ -25,6 +25,16 @@ type Registry struct {
 	authzG atomic.Uint64
 	// last is the time the latest write under mu recorded (see stamp).
 	last time.Time
+	// registers holds the Register calls waiting for mu, which the next
+	// writer to take it applies together (group.go).
+	registers registerQueue
+	// onGroup and onCheck, set by tests only, see each group of
+	// registrations and each call as it is checked.
+	onGroup func([]*registerCall)
+	onCheck func(*registerCall)
+	// grouped counts the groups of registrations applied, the calls they
+	// held and the largest (for tests: export_test.go).
+	grouped struct{ groups, calls, largest atomic.Int64 }
 
 	clock          Clock
 	authz          Authorizer

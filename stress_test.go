@@ -271,6 +271,9 @@ func TestStressReadersNeverSeeHalfATransaction(t *testing.T) {
 		fmt.Fprintf(&b, "%s=%d ", k, s.stats[k])
 	}
 	t.Logf("outcomes: %s", b.String())
+	groups, calls, largest := registry.GroupStats(f.Registry)
+	t.Logf("registrations: %d calls in %d groups, at most %d in one", calls, groups, largest)
+	require.GreaterOrEqual(t, calls, int64(s.stats["v-create ok"]+s.stats["t-create ok"]+s.stats["t-add ok"]))
 	s.requireNoFails("stress")
 	// Every kind of change must have happened, or the test proved nothing.
 	for _, op := range []string{"v-create", "v-cascade-soft", "v-cascade-hard", "t-create", "t-delete-soft-recursive-atomic",
