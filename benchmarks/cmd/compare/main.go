@@ -49,6 +49,7 @@ func main() {
 	outDir := flag.String("out", "out", "directory for results.json, results.md and latency.png")
 	publish := flag.Bool("publish", false, "also write the results to results/ (committed, shown by BENCHMARKS.md)")
 	profileDir := flag.String("profile", "", "write a CPU profile per registry operation and size to this directory")
+	floor := flag.Bool("floor", true, "with Register, also measure the go-memdb floor (benchmarks.Floor) at each size")
 	metricFlag := flag.String("metric", "wall", "what ratios and targets compare: wall (ns/op) or cpu (process CPU time per op)")
 	render := flag.String("render", "", "render the table and chart of earlier runs' results.json files instead of running (comma-separated: merged, a later run's results replacing an earlier run's for the same operation, store and size)")
 	flag.Parse()
@@ -126,7 +127,7 @@ func main() {
 	}
 	start := time.Now()
 	for _, n := range sizes {
-		runSize(rep, n, stores, ops, *count, *profileDir)
+		runSize(rep, n, stores, ops, *count, *profileDir, *floor && hasOp(ops, "Register"))
 		writeAll(rep, *outDir, false) // partial results, in case a later size fails
 	}
 	if slices.Contains(sizes, 10_000) && hasOp(ops, "HardDelete") {
@@ -172,7 +173,7 @@ func hasOp(ops []benchmarks.Op, name string) bool {
 
 // runSize loads the world of n artifacts into every store and runs every
 // operation on each store in turn.
-func runSize(rep *Report, n int, stores []string, ops []benchmarks.Op, count int, profileDir string) {
+func runSize(rep *Report, n int, stores []string, ops []benchmarks.Op, count int, profileDir string, floor bool) {
 	log.Printf("n=%d: generating the world", n)
 	w := benchworld.New(n, benchworld.Chain)
 	envs := map[string]*benchmarks.Env{}
@@ -187,6 +188,11 @@ func runSize(rep *Report, n int, stores []string, ops []benchmarks.Op, count int
 		rep.Memory = append(rep.Memory, Memory{Store: name, Size: n, HeapPerArtifact: heap, OutsidePerArtifact: outside,
 			LoadSeconds: load.Seconds(), Edges: w.EdgeCount()})
 		log.Printf("n=%d %-15s loaded in %v: %.0f B/artifact on the Go heap, %.0f B/artifact outside", n, name, load.Round(time.Millisecond), heap, outside)
+	}
+	if floor {
+		// With the stores loaded, as every operation runs: the garbage
+		// collector marks the same heap.
+		runFloor(rep, w, count)
 	}
 	for _, op := range ops {
 		// Rounds over the stores, so that each store's runs spread over the
@@ -309,4 +315,23 @@ func runEdgesElsewhere(rep *Report, n int, stores []string, count int) {
 		}
 		runtime.GC()
 	}
+}
+
+// runFloor measures the go-memdb floor's registrations in a world like w
+// (benchmarks.Floor), then drops it.
+func runFloor(rep *Report, w *benchworld.World, count int) {
+	f, err := benchmarks.NewFloor(w)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, op := range benchmarks.FloorOps {
+		r := bench(op.Name, "go-memdb", w.N, count, func(b *testing.B) {
+			b.ReportAllocs()
+			benchmarks.BenchFloor(b, f, w, op.Group)
+		})
+		rep.Floor = append(rep.Floor, r)
+		log.Printf("n=%d floor %-8s %14.0f ns/op %14.0f cpu-ns/op %10d B/op %8d allocs/op", w.N, op.Name, r.WallNsPerOp, r.CPUNsPerOp, r.BytesPerOp, r.AllocsPerOp)
+	}
+	f = nil
+	runtime.GC()
 }

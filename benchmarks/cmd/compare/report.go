@@ -29,7 +29,10 @@ type Report struct {
 	// EdgesElsewhere are HardDelete in worlds with no edge elsewhere and
 	// with many.
 	EdgesElsewhere []Result `json:"edgesElsewhere"`
-	Targets        []Target `json:"targets"`
+	// Floor are the go-memdb floor's registrations (benchmarks.Floor): Op
+	// is "Register", "Group8" or "Group64", ns/op per registration.
+	Floor   []Result `json:"floor,omitempty"`
+	Targets []Target `json:"targets"`
 }
 
 // OpInfo describes an operation.
@@ -129,6 +132,10 @@ func mergeReports(reps []*Report) (*Report, error) {
 		if len(r.EdgesElsewhere) > 0 {
 			out.EdgesElsewhere = slices.Clone(r.EdgesElsewhere)
 		}
+		out.Floor = slices.DeleteFunc(slices.Clone(out.Floor), func(x Result) bool {
+			return slices.ContainsFunc(r.Floor, func(y Result) bool { return x.Op == y.Op && x.Size == y.Size })
+		})
+		out.Floor = append(out.Floor, r.Floor...)
 		durations = append(durations, r.Duration)
 		out.Machine.Date += " and " + r.Machine.Date
 	}
@@ -384,6 +391,16 @@ func (r *Report) Markdown() string {
 			if none > 0 && dense > 0 {
 				fmt.Fprintf(&b, "| %s | %s | %s | %.2f× |\n", s, fmtNs(none), fmtNs(dense), dense/none)
 			}
+		}
+	}
+	if len(r.Floor) > 0 {
+		b.WriteString("\n### The go-memdb floor\n\nA bare go-memdb table with the registry's two artifact indexes, registrations and nothing else (benchmarks.Floor), per registration, against the registration of the registry and of SQLite (mattn) in the same run: one per transaction against Register, 8 and 64 per transaction against RegisterConcurrent8 and RegisterConcurrent64 (a group commit of that many calls at best).\n\n| world | floor | ns/op | B/op | allocs/op | registry / floor | SQLite / floor |\n|--:|---|--:|--:|--:|--:|--:|\n")
+		against := map[string]string{"Register": "Register", "Group8": "RegisterConcurrent8", "Group64": "RegisterConcurrent64"}
+		for _, x := range r.Floor {
+			reg, ok1 := r.result(against[x.Op], "registry", x.Size)
+			sql, ok2 := r.result(against[x.Op], mattn, x.Size)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s | %s |\n", benchworld.SizeLabel(x.Size), x.Op, fmtNs(x.Ns()), fmtBytes(x.BytesPerOp), x.AllocsPerOp,
+				fmtRatio(reg.Ns()/x.Ns(), ok1 && x.Ns() > 0), fmtRatio(sql.Ns()/x.Ns(), ok2 && x.Ns() > 0))
 		}
 	}
 	b.WriteString("\n### Targets\n\n| target | world | measured | limit | status |\n|---|--:|--:|--:|---|\n")
