@@ -40,11 +40,11 @@ type item struct {
 	// liveKids are the live children expand left out (not recursive); adopt
 	// drops those that joined the plan another way.
 	liveKids []*record
-	// downRows are all artifacts made from a; outEdges and inEdges all its
-	// edges (hard deletes only).
+	// downRows are all artifacts made from a; outEdges all the edges out
+	// of it (hard deletes only). The edges into it are named by its
+	// upstream set, which applyHard reads.
 	downRows []*record
 	outEdges []*Edge
-	inEdges  []*Edge
 	fail     *Error
 	// own is true when the item failed a rule itself, false when it failed
 	// because a child or dependent did.
@@ -307,9 +307,6 @@ func (p *planner) scanLineage(x *item) error {
 	}
 	if p.o.Hard {
 		x.outEdges = out
-		if x.inEdges, err = inEdges(p.w.Txn, x.a); err != nil {
-			return err
-		}
 	}
 	return p.tick()
 }
@@ -746,27 +743,43 @@ func (p *planner) apply() error {
 func (p *planner) applyHard() error {
 	w := p.w
 	var changes []change
+	// An item deleted has every child deleted too (a child that fails
+	// fails its parent), so its containment rows go with one prefix
+	// delete.
+	var parents map[string]bool
 	for _, x := range p.order {
 		if x.fail != nil {
 			continue
 		}
 		changes = append(changes, change{old: x.a})
 		w.emit(EventDeleted, x.a)
+		if len(x.children) > 1 {
+			if parents == nil {
+				parents = map[string]bool{}
+			}
+			parents[x.a.ID] = true
+		}
 	}
 	// Storage URIs that lose their last reference become pending cleanups
 	// in the same writes.
-	if err := w.replaceAll(changes); err != nil {
+	if err := w.replaceAllDropping(changes, parents); err != nil {
 		return err
 	}
-	var edges []*Edge
+	// The edges out of every item deleted, and the edges into it from
+	// upstreams that stay (the others go with their upstream's outgoing
+	// edges). An edge into an item is not read: go-memdb deletes a row
+	// by its key, so an Edge holding the two ends names it.
+	var keyed []keyedEdge
 	for _, x := range p.order {
 		if x.fail != nil {
 			continue
 		}
-		edges = append(edges, x.outEdges...)
-		for _, e := range x.inEdges {
-			if u, in := p.byID[e.Upstream]; !in || u.fail != nil {
-				edges = append(edges, e) // else deleted with u's outgoing edges
+		for _, e := range x.outEdges {
+			keyed = append(keyed, keyedEdge{edgeKey(e.Upstream, e.Downstream), e})
+		}
+		for u := range x.a.upstreams().All() {
+			if y, in := p.byID[u]; !in || y.fail != nil {
+				keyed = append(keyed, keyedEdge{edgeKey(u, x.a.ID), &Edge{Upstream: u, Downstream: x.a.ID}})
 			}
 		}
 	}
@@ -774,14 +787,10 @@ func (p *planner) applyHard() error {
 	// node is then copied once, not once per edge under it. The keys are
 	// built once: parsing two UUIDs per comparison cost a fifth of a 100k
 	// recursive delete.
-	keyed := make([]keyedEdge, len(edges))
-	for i, e := range edges {
-		keyed[i] = keyedEdge{edgeKey(e.Upstream, e.Downstream), e}
-	}
 	slices.SortFunc(keyed, func(a, b keyedEdge) int { return bytes.Compare(a.key, b.key) })
 	for _, k := range keyed {
 		if err := w.Delete(tableEdges, k.e); err != nil {
-			return fmt.Errorf("registry: delete edge: %w", err)
+			return fmt.Errorf("registry: delete edge %s -> %s: %w", k.e.Upstream, k.e.Downstream, err)
 		}
 	}
 	ids, lost, rows := p.detachments()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -149,6 +150,16 @@ type change struct {
 // paths with their predecessors; writes in a large plan's own order (a tree
 // walk) share almost none, and cost twice as much.
 func (w *writeTxn) replaceAll(changes []change) error {
+	return w.replaceAllDropping(changes, nil)
+}
+
+// replaceAllDropping is replaceAll for changes that delete, among others,
+// every child of each parent in dropped: their containment rows go with
+// one prefix delete per parent, which copies only the radix nodes on the
+// path to the parent's subtree, instead of one delete per row, which
+// copies each row's own node too. The caller vouches that every child of
+// those parents is deleted by the same changes.
+func (w *writeTxn) replaceAllDropping(changes []change, dropped map[string]bool) error {
 	type op struct {
 		key []byte
 		obj any
@@ -168,9 +179,9 @@ func (w *writeTxn) replaceAll(changes []change) error {
 		}
 		switch {
 		case old == nil && new.Parent != "":
-			ops[1] = append(ops[1], op{append(idKey(new.Parent), key...), &containsRow{Parent: new.Parent, Child: id}, false})
-		case new == nil && old.Parent != "":
-			ops[1] = append(ops[1], op{append(idKey(old.Parent), key...), &containsRow{Parent: old.Parent, Child: id}, true})
+			ops[1] = append(ops[1], op{append(appendIDKey(make([]byte, 0, 32), new.Parent), key...), &containsRow{Parent: new.Parent, Child: id}, false})
+		case new == nil && old.Parent != "" && !dropped[old.Parent]:
+			ops[1] = append(ops[1], op{append(appendIDKey(make([]byte, 0, 32), old.Parent), key...), &containsRow{Parent: old.Parent, Child: id}, true})
 		}
 		var before, after []string
 		var delBefore, delAfter *deletion
@@ -225,6 +236,16 @@ func (w *writeTxn) replaceAll(changes []change) error {
 			}
 			if err != nil {
 				return fmt.Errorf("registry: %s %x: %w", tables[t], o.key, err)
+			}
+		}
+		if t == 1 && len(dropped) > 0 {
+			// After the row writes: go-memdb's DeletePrefix reads the
+			// index first, which makes later writes copy its nodes anew.
+			parents := slices.Sorted(maps.Keys(dropped))
+			for _, parent := range parents {
+				if _, err := w.DeletePrefix(tableContains, indexID+prefix, string(idKey(parent))); err != nil {
+					return fmt.Errorf("registry: children of %s: %w", parent, err)
+				}
 			}
 		}
 	}

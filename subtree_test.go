@@ -1,0 +1,167 @@
+package registry_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/modelreg/registry"
+)
+
+// Whole-subtree operations take shortcuts that per-row writes do not: a
+// hard delete drops the containment rows of a parent whose children all go
+// with one prefix delete, and drops the edges into what it deletes without
+// reading them. These tests build subtrees where the shortcuts apply, where
+// they apply to part of the set only, and where they must not apply, and
+// check the result and every index (Check) after each call.
+
+var subtreeCtx = registry.WithPrincipal(context.Background(), "tester")
+
+// subtreeWorld registers a root with groups of leaves under it; each
+// leaf's versions are chained by lineage, and the first version of each
+// leaf is made from an outside dataset.
+type subtreeWorld struct {
+	reg     *registry.Registry
+	root    string
+	groups  []string
+	leaves  [][]string // per group
+	dataset string
+}
+
+func newSubtreeWorld(t *testing.T, groups, leaves int) *subtreeWorld {
+	t.Helper()
+	reg, err := registry.New()
+	require.NoError(t, err)
+	w := &subtreeWorld{reg: reg}
+	reg1 := func(a registry.Artifact) string {
+		t.Helper()
+		if a.Kind == "" {
+			a.Kind = registry.KindModel
+		}
+		a.Namespace = "sub"
+		out, err := reg.Register(subtreeCtx, a)
+		require.NoError(t, err)
+		return out.ID
+	}
+	w.dataset = reg1(registry.Artifact{Kind: registry.KindDataset, Name: "events", StorageURIs: []string{"s3://b/events"}})
+	w.root = reg1(registry.Artifact{Name: "pkg", Version: "1", StorageURIs: []string{"s3://b/pkg"}})
+	for g := range groups {
+		gid := reg1(registry.Artifact{Name: fmt.Sprintf("pkg-g%d", g), Parent: w.root})
+		w.groups = append(w.groups, gid)
+		var ls []string
+		var prev string
+		for j := range leaves {
+			id := reg1(registry.Artifact{Name: fmt.Sprintf("pkg-g%d-m", g), Version: fmt.Sprint(j + 1), Parent: gid,
+				StorageURIs: []string{fmt.Sprintf("s3://b/g%d/%d", g, j), "s3://b/shared"}})
+			up := prev
+			if up == "" {
+				up = w.dataset
+			}
+			require.NoError(t, reg.Link(subtreeCtx, up, id))
+			prev = id
+			ls = append(ls, id)
+		}
+		w.leaves = append(w.leaves, ls)
+	}
+	require.NoError(t, reg.Check())
+	return w
+}
+
+func (w *subtreeWorld) exists(t *testing.T, id string) bool {
+	t.Helper()
+	_, err := w.reg.Get(subtreeCtx, id, registry.IncludeAll)
+	return err == nil
+}
+
+func TestRecursiveHardDeleteDropsWholeSubtree(t *testing.T) {
+	w := newSubtreeWorld(t, 3, 5)
+	res, err := w.reg.Delete(subtreeCtx, w.root, registry.DeleteOptions{Hard: true, Recursive: true})
+	require.NoError(t, err)
+	require.Len(t, res.Deleted, 1+3+15)
+	require.Empty(t, res.Failed)
+	require.Equal(t, w.root, res.Deleted[len(res.Deleted)-1], "the root goes last")
+	require.NoError(t, w.reg.Check())
+	for _, id := range append(append([]string{w.root}, w.groups...), slices.Concat(w.leaves...)...) {
+		require.False(t, w.exists(t, id), "%s is still stored", id)
+	}
+	// The dataset lost its edges out, and nothing else.
+	g, err := w.reg.Lineage(subtreeCtx, w.dataset, registry.Downstream, 1)
+	require.NoError(t, err)
+	require.Empty(t, g.Edges)
+	pending, err := w.reg.PendingCleanups(subtreeCtx)
+	require.NoError(t, err)
+	require.Len(t, pending, 1+15+1, "every URI of the subtree, the shared one once")
+	// A new child of a new parent reuses nothing of the old rows.
+	n, err := w.reg.Register(subtreeCtx, registry.Artifact{Kind: registry.KindModel, Namespace: "sub", Name: "pkg", Version: "1"})
+	require.NoError(t, err)
+	_, err = w.reg.Register(subtreeCtx, registry.Artifact{Kind: registry.KindModel, Namespace: "sub", Name: "pkg-g0", Parent: n.ID})
+	require.NoError(t, err)
+	require.NoError(t, w.reg.Check())
+}
+
+// A deployed leaf keeps its group and the root; its siblings and the other
+// groups go. The group that fails keeps every containment row of the
+// children that stay, and the rows of the siblings that went are gone.
+func TestRecursiveHardDeletePartialKeepsFailedParents(t *testing.T) {
+	w := newSubtreeWorld(t, 3, 5)
+	kept := w.leaves[1][2]
+	require.NoError(t, w.reg.Deploy(subtreeCtx, kept, "ep"))
+	res, err := w.reg.Delete(subtreeCtx, w.root, registry.DeleteOptions{Hard: true, Recursive: true})
+	require.NoError(t, err)
+	failed := map[string]string{}
+	for _, f := range res.Failed {
+		failed[f.ID] = f.Code
+	}
+	// The deployed leaf fails, and with it (Restrict) the versions it was
+	// made from, its group and the root; everything else goes.
+	require.Equal(t, registry.CodeDeployed, failed[kept])
+	require.Equal(t, registry.CodeNotEmpty, failed[w.groups[1]])
+	require.Equal(t, registry.CodeNotEmpty, failed[w.root])
+	require.NoError(t, w.reg.Check())
+	for g, ls := range w.leaves {
+		for _, id := range ls {
+			_, f := failed[id]
+			require.Equal(t, f, w.exists(t, id), "group %d leaf %s", g, id)
+		}
+		_, f := failed[w.groups[g]]
+		require.Equal(t, f, w.exists(t, w.groups[g]))
+	}
+	// Check has matched every containment row against the rows that
+	// stayed, both ways: the group that stayed lists exactly the children
+	// that stayed.
+	require.Contains(t, failed, w.leaves[1][0], "an upstream of the deployed leaf")
+	require.NotContains(t, failed, w.leaves[1][3], "a version made from the deployed leaf")
+	// Deleting the rest afterwards works and leaves nothing.
+	require.NoError(t, w.reg.Undeploy(subtreeCtx, kept, "ep"))
+	_, err = w.reg.Delete(subtreeCtx, w.root, registry.DeleteOptions{Hard: true, Recursive: true, Atomic: true})
+	require.NoError(t, err)
+	require.NoError(t, w.reg.Check())
+	require.False(t, w.exists(t, w.root))
+	require.True(t, w.exists(t, w.dataset))
+}
+
+// A hard delete under LineageDetach drops the edges into what it deletes
+// from upstreams that stay, without reading them, and marks nothing: the
+// upstream keeps its other edges.
+func TestHardDeleteDropsEdgesFromUpstreamsThatStay(t *testing.T) {
+	w := newSubtreeWorld(t, 2, 3)
+	other, err := w.reg.Register(subtreeCtx, registry.Artifact{Kind: registry.KindModel, Namespace: "sub", Name: "other"})
+	require.NoError(t, err)
+	require.NoError(t, w.reg.Link(subtreeCtx, w.dataset, other.ID))
+	require.NoError(t, w.reg.Link(subtreeCtx, w.leaves[0][1], other.ID))
+	res, err := w.reg.Delete(subtreeCtx, w.groups[0], registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.LineageDetach})
+	require.NoError(t, err)
+	require.Len(t, res.Deleted, 4)
+	require.Equal(t, []string{other.ID}, res.Detached)
+	require.NoError(t, w.reg.Check())
+	g, err := w.reg.Lineage(subtreeCtx, w.dataset, registry.Downstream, 1)
+	require.NoError(t, err)
+	var downs []string
+	for _, e := range g.Edges {
+		downs = append(downs, e.Downstream)
+	}
+	require.ElementsMatch(t, []string{other.ID, w.leaves[1][0]}, downs)
+}
