@@ -76,7 +76,7 @@ func newSchema() *memdb.DBSchema {
 		tableTrash: {Name: tableTrash, Indexes: map[string]*memdb.IndexSchema{
 			indexID: unique(indexID, func(o any) []byte {
 				t := o.(*trashRow)
-				return append(timeKey(t.At), idKey(t.ID)...)
+				return appendIDKey(timeKey(t.At), t.ID)
 			}),
 		}},
 		// upstream+downstream: a prefix scan by upstream lists downstreams.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -31,9 +32,9 @@ type subtreeWorld struct {
 	dataset string
 }
 
-func newSubtreeWorld(t *testing.T, groups, leaves int) *subtreeWorld {
+func newSubtreeWorld(t *testing.T, groups, leaves int, opts ...registry.Option) *subtreeWorld {
 	t.Helper()
-	reg, err := registry.New()
+	reg, err := registry.New(opts...)
 	require.NoError(t, err)
 	w := &subtreeWorld{reg: reg}
 	reg1 := func(a registry.Artifact) string {
@@ -164,4 +165,80 @@ func TestHardDeleteDropsEdgesFromUpstreamsThatStay(t *testing.T) {
 		downs = append(downs, e.Downstream)
 	}
 	require.ElementsMatch(t, []string{other.ID, w.leaves[1][0]}, downs)
+}
+
+// trashed lists the IDs of every soft-deleted artifact.
+func (w *subtreeWorld) trashed(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, id := range append(append([]string{w.root, w.dataset}, w.groups...), slices.Concat(w.leaves...)...) {
+		a, err := w.reg.Get(subtreeCtx, id, registry.IncludeAll)
+		if err == nil && a.Deleted {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Restoring what one delete took drops its trash entries by prefix when
+// they are all of the entries of that deletion time, and one by one when
+// other entries share the time: another part of the same delete, or
+// another delete at the same instant (a clock that stands still).
+func TestRestoreSubtreeTrash(t *testing.T) {
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, clock := range []string{"system", "fixed"} {
+		t.Run(clock, func(t *testing.T) {
+			var opts []registry.Option
+			if clock == "fixed" {
+				opts = append(opts, registry.WithClock(registry.ClockFunc(func() time.Time { return fixed })))
+			}
+			w := newSubtreeWorld(t, 3, 20, opts...)
+			// Group 2 on its own first, then the rest with the root: at
+			// the fixed clock both deletes share one deletion time.
+			_, err := w.reg.Delete(subtreeCtx, w.groups[2], registry.DeleteOptions{Recursive: true})
+			require.NoError(t, err)
+			_, err = w.reg.Delete(subtreeCtx, w.root, registry.DeleteOptions{Recursive: true})
+			require.NoError(t, err)
+			require.Len(t, w.trashed(t), 1+3+60)
+			require.NoError(t, w.reg.Check())
+
+			// Part of the root's delete: group 0 and its leaves.
+			_, err = w.reg.Restore(subtreeCtx, w.groups[0])
+			require.ErrorIs(t, err, registry.ErrParentDeleted)
+			_, err = w.reg.Restore(subtreeCtx, w.root)
+			require.NoError(t, err)
+			require.NoError(t, w.reg.Check())
+			require.ElementsMatch(t, append([]string{w.groups[2]}, w.leaves[2]...), w.trashed(t),
+				"the root's delete is restored, group 2's own is not")
+			_, err = w.reg.Restore(subtreeCtx, w.groups[2])
+			require.NoError(t, err)
+			require.NoError(t, w.reg.Check())
+			require.Empty(t, w.trashed(t))
+
+			// A restore of part of one delete's set leaves the rest in
+			// the trash.
+			_, err = w.reg.Delete(subtreeCtx, w.root, registry.DeleteOptions{Recursive: true})
+			require.NoError(t, err)
+			_, err = w.reg.Restore(subtreeCtx, w.root)
+			require.NoError(t, err)
+			_, err = w.reg.Delete(subtreeCtx, w.groups[1], registry.DeleteOptions{Recursive: true})
+			require.NoError(t, err)
+			_, err = w.reg.Delete(subtreeCtx, w.leaves[0][19])
+			require.NoError(t, err)
+			res, err := w.reg.Delete(subtreeCtx, w.root, registry.DeleteOptions{Recursive: true})
+			require.NoError(t, err)
+			ops, err := w.reg.RestoreOperation(subtreeCtx, res.Operation)
+			require.NoError(t, err)
+			require.Len(t, ops, len(res.Deleted))
+			require.NoError(t, w.reg.Check())
+			require.ElementsMatch(t, append([]string{w.groups[1], w.leaves[0][19]}, w.leaves[1]...), w.trashed(t))
+
+			// A purge hard deletes what is left, by prefix where it can.
+			res, err = w.reg.Purge(subtreeCtx, 0)
+			require.NoError(t, err)
+			require.Len(t, res.Deleted, 1+20+1)
+			require.NoError(t, w.reg.Check())
+			require.Empty(t, w.trashed(t))
+		})
+	}
 }

@@ -227,6 +227,12 @@ func (w *writeTxn) replaceAllDropping(changes []change, dropped map[string]bool)
 				return bytes.Compare(a.key, b.key)
 			})
 		}
+		if t == 2 {
+			var err error
+			if list, err = dropTrashRuns(w, list, func(o op) ([]byte, bool) { return o.key, o.del }); err != nil {
+				return err
+			}
+		}
 		for _, o := range list {
 			var err error
 			if o.del {
@@ -250,6 +256,65 @@ func (w *writeTxn) replaceAllDropping(changes []change, dropped map[string]bool)
 		}
 	}
 	return nil
+}
+
+// minTrashRun is the fewest trash deletes of one deletion time for which
+// dropTrashRuns counts the time's entries, hoping to drop them by prefix.
+const minTrashRun = 16
+
+// dropTrashRuns deletes by prefix the trash entries of each deletion time
+// whose every entry list (sorted, deletes first) deletes, and returns list
+// without those deletes. Every artifact one delete call soft deleted
+// shares its deletion time, so restoring or purging what a call took is
+// one prefix delete, which copies the radix nodes on the path to the
+// time's subtree only, instead of one delete per entry, which copies each
+// entry's own node too. The counts read the trash before any of list's
+// writes (a read after a write would make go-memdb copy the written nodes
+// anew).
+func dropTrashRuns[T any](w *writeTxn, list []T, keyOf func(T) ([]byte, bool)) ([]T, error) {
+	type run struct{ from, to int }
+	var runs []run
+	for i := 0; i < len(list); {
+		k, del := keyOf(list[i])
+		if !del {
+			break // deletes come first
+		}
+		j := i + 1
+		for ; j < len(list); j++ {
+			kj, delj := keyOf(list[j])
+			if !delj || !bytes.Equal(kj[:8], k[:8]) {
+				break
+			}
+		}
+		if j-i >= minTrashRun {
+			it, err := w.Get(tableTrash, indexID+prefix, k[:8])
+			if err != nil {
+				return nil, fmt.Errorf("registry: trash scan: %w", err)
+			}
+			n := 0
+			for o := it.Next(); o != nil && n <= j-i; o = it.Next() {
+				n++
+			}
+			if n == j-i {
+				runs = append(runs, run{i, j})
+			}
+		}
+		i = j
+	}
+	if len(runs) == 0 {
+		return list, nil
+	}
+	out := list[:0:0]
+	next := 0
+	for _, r := range runs {
+		k, _ := keyOf(list[r.from])
+		if _, err := w.DeletePrefix(tableTrash, indexID+prefix, string(k[:8])); err != nil {
+			return nil, fmt.Errorf("registry: trash at %x: %w", k[:8], err)
+		}
+		out = append(out, list[next:r.from]...)
+		next = r.to
+	}
+	return append(out, list[next:]...), nil
 }
 
 func (w *writeTxn) idOf(old, new *record) string {
