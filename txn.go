@@ -166,6 +166,7 @@ func (w *writeTxn) replaceAllDropping(changes []change, dropped map[string]bool)
 		del bool
 	}
 	var ops [3][]op // artifacts, contains, trash, in that order
+	ops[0] = make([]op, 0, len(changes))
 	tables := [3]string{tableArtifacts, tableContains, tableTrash}
 	var addRefs, removeRefs []uriRef
 	for _, c := range changes {
