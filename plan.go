@@ -802,7 +802,23 @@ func (p *planner) applyHard() error {
 	// built once: parsing two UUIDs per comparison cost a fifth of a 100k
 	// recursive delete.
 	slices.SortFunc(keyed, func(a, b keyedEdge) int { return bytes.Compare(a.key, b.key) })
-	for _, k := range keyed {
+	// The edges out of artifacts registered together are neighbours:
+	// whole subtrees of the index go by prefix.
+	keys := make([][]byte, len(keyed))
+	for i, k := range keyed {
+		keys[i] = k.key
+	}
+	prefixes, covered, err := w.purePrefixes(tableEdges, indexID, keys)
+	if err != nil {
+		return err
+	}
+	if err := w.deletePrefixes(tableEdges, indexID, prefixes); err != nil {
+		return err
+	}
+	for i, k := range keyed {
+		if covered != nil && covered[i] {
+			continue
+		}
 		if err := w.Delete(tableEdges, k.e); err != nil {
 			return fmt.Errorf("registry: delete edge %s -> %s: %w", k.e.Upstream, k.e.Downstream, err)
 		}

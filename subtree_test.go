@@ -242,3 +242,64 @@ func TestRestoreSubtreeTrash(t *testing.T) {
 		})
 	}
 }
+
+// Bulk deletes drop rows by prefix only where an index holds nothing but
+// rows the call deletes: two packages registered interleaved (their IDs
+// and edges alternate in the indexes) and one registered alone; deleting
+// one package leaves the others whole, with every lineage edge between
+// them and into them.
+func TestBulkDeleteLeavesNeighboursInIndexes(t *testing.T) {
+	reg, err := registry.New()
+	require.NoError(t, err)
+	register := func(name, version, parent string) string {
+		t.Helper()
+		a, err := reg.Register(subtreeCtx, registry.Artifact{Kind: registry.KindModel, Namespace: "n", Name: name, Version: version, Parent: parent,
+			StorageURIs: []string{"s3://b/" + name + "/" + version}})
+		require.NoError(t, err)
+		return a.ID
+	}
+	a, b := register("a", "1", ""), register("b", "1", "")
+	var as, bs []string
+	for i := range 60 {
+		as = append(as, register("a-m", fmt.Sprint(i+1), a))
+		bs = append(bs, register("b-m", fmt.Sprint(i+1), b))
+		if i > 0 {
+			require.NoError(t, reg.Link(subtreeCtx, as[i-1], as[i]))
+			require.NoError(t, reg.Link(subtreeCtx, bs[i-1], bs[i]))
+		}
+	}
+	c := register("c", "1", "")
+	var cs []string
+	for i := range 60 {
+		cs = append(cs, register("c-m", fmt.Sprint(i+1), c))
+	}
+	// Edges from b into c and from c into b, between the groups.
+	require.NoError(t, reg.Link(subtreeCtx, bs[3], cs[5]))
+	require.NoError(t, reg.Link(subtreeCtx, cs[7], bs[59]))
+	// Versions of c-m from another parent would share c-m's name prefix.
+	require.NoError(t, reg.Check())
+
+	res, err := reg.Delete(subtreeCtx, a, registry.DeleteOptions{Hard: true, Recursive: true})
+	require.NoError(t, err)
+	require.Len(t, res.Deleted, 61)
+	require.NoError(t, reg.Check())
+	res, err = reg.Delete(subtreeCtx, c, registry.DeleteOptions{Hard: true, Recursive: true, Lineage: registry.LineageDetach})
+	require.NoError(t, err)
+	require.Len(t, res.Deleted, 61)
+	require.Equal(t, []string{bs[59]}, res.Detached)
+	require.NoError(t, reg.Check())
+	for _, id := range append([]string{b}, bs...) {
+		_, err := reg.Get(subtreeCtx, id)
+		require.NoError(t, err)
+	}
+	g, err := reg.Lineage(subtreeCtx, bs[0], registry.Downstream, registry.MaxLineageDepth)
+	require.NoError(t, err)
+	require.Len(t, g.Edges, 59, "the chain of b, and nothing into c")
+	// Every version of a name, by cascade: the name index's prefix.
+	res, err = reg.Delete(subtreeCtx, bs[59], registry.DeleteOptions{Hard: true, Cascade: true, CascadeLimit: 100})
+	require.NoError(t, err)
+	require.Len(t, res.Deleted, 60)
+	require.NoError(t, reg.Check())
+	_, err = reg.Get(subtreeCtx, b)
+	require.NoError(t, err)
+}

@@ -228,6 +228,12 @@ func (w *writeTxn) replaceAllDropping(changes []change, dropped map[string]bool)
 				return bytes.Compare(a.key, b.key)
 			})
 		}
+		if t == 0 {
+			var err error
+			if list, err = dropPureRuns(w, list, func(o op) ([]byte, bool) { return o.key, o.del }); err != nil {
+				return err
+			}
+		}
 		if t == 2 {
 			var err error
 			if list, err = dropTrashRuns(w, list, func(o op) ([]byte, bool) { return o.key, o.del }); err != nil {
