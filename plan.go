@@ -94,11 +94,20 @@ func (p *planner) build(roots []*record) error {
 		}
 	}
 	if p.lineage {
-		// Items appended while scanning (lineage cascade) are scanned too.
-		for i := 0; i < len(p.items); i++ {
-			if err := p.scanLineage(p.items[i]); err != nil {
+		// Items appended while scanning (lineage cascade) are scanned too,
+		// in the next batch.
+		for i := 0; i < len(p.items); {
+			batch := p.items[i:]
+			outs, err := edgesOut(p.w.Txn, batch)
+			if err != nil {
 				return err
 			}
+			for j, x := range batch {
+				if err := p.scanLineage(x, outs[j]); err != nil {
+					return err
+				}
+			}
+			i += len(batch)
 		}
 		p.linkLineage()
 	}
@@ -215,34 +224,42 @@ func (p *planner) add(a *record, parent *item) *item {
 // every descendant; without Recursive only soft-deleted children, which a
 // hard delete removes with their parent so that none is left orphaned.
 func (p *planner) expand(x *item) error {
-	queue := []*item{x}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		kids, err := children(p.w.Txn, cur.a.ID)
+	// Level by level, which is the order of a first-in first-out queue,
+	// so that each level's children are read in one pass (childrenOf).
+	level := []*item{x}
+	for len(level) > 0 {
+		ids := make([]string, len(level))
+		for i, x := range level {
+			ids[i] = x.a.ID
+		}
+		kids, err := childrenOf(p.w.Txn, ids)
 		if err != nil {
 			return err
 		}
-		for _, k := range kids {
-			if !k.isDeleted() && !p.o.Recursive {
-				cur.liveKids = append(cur.liveKids, k)
-				continue
-			}
-			if k.isDeleted() && !p.o.Hard {
-				continue
-			}
-			if y, ok := p.byID[k.ID]; ok {
-				if y.parent == nil {
-					y.parent = cur
-					cur.children = append(cur.children, y)
+		var next []*item
+		for li, cur := range level {
+			for _, k := range kids[li] {
+				if !k.isDeleted() && !p.o.Recursive {
+					cur.liveKids = append(cur.liveKids, k)
+					continue
 				}
-				continue
+				if k.isDeleted() && !p.o.Hard {
+					continue
+				}
+				if y, ok := p.byID[k.ID]; ok {
+					if y.parent == nil {
+						y.parent = cur
+						cur.children = append(cur.children, y)
+					}
+					continue
+				}
+				next = append(next, p.add(k, cur))
 			}
-			queue = append(queue, p.add(k, cur))
+			if err := p.tick(); err != nil {
+				return err
+			}
 		}
-		if err := p.tick(); err != nil {
-			return err
-		}
+		level = next
 	}
 	return nil
 }
@@ -293,13 +310,84 @@ func children(txn *memdb.Txn, id string) ([]*record, error) {
 	return out, nil
 }
 
+// childrenOf returns what each artifact of ids contains, as children
+// does, with one pass over the containment rows and one over the
+// artifacts for all of them (groupScan).
+func childrenOf(txn *memdb.Txn, ids []string) ([][]*record, error) {
+	if len(ids) == 1 {
+		kids, err := children(txn, ids[0])
+		return [][]*record{kids}, err
+	}
+	order, sorted := sortIDs(ids)
+	out := make([][]*record, len(ids))
+	type slot struct {
+		id   string
+		k, j int // out[k][j]
+	}
+	var slots []slot
+	err := groupScan(txn, tableContains, sorted, func(o any) string { return o.(*containsRow).Parent }, func(i int, o any) {
+		k := order[i]
+		slots = append(slots, slot{o.(*containsRow).Child, k, len(out[k])})
+		out[k] = append(out[k], nil)
+	})
+	if err != nil || len(slots) == 0 {
+		return out, err
+	}
+	slices.SortFunc(slots, func(a, b slot) int { return strings.Compare(a.id, b.id) })
+	kids := make([]string, len(slots))
+	for i, s := range slots {
+		kids[i] = s.id
+	}
+	if err := groupScan(txn, tableArtifacts, kids, func(o any) string { return o.(*record).ID }, func(i int, o any) {
+		out[slots[i].k][slots[i].j] = o.(*record)
+	}); err != nil {
+		return nil, err
+	}
+	for _, s := range slots {
+		if out[s.k][s.j] == nil {
+			return nil, fmt.Errorf("registry: %s contains %s, which is not stored", ids[s.k], s.id)
+		}
+	}
+	return out, nil
+}
+
+// sortIDs returns the indexes of ids in the order of their values, which
+// is the order of their keys, and the IDs in that order.
+func sortIDs(ids []string) (order []int, sorted []string) {
+	order = make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
+	sorted = make([]string, len(ids))
+	for i, k := range order {
+		sorted[i] = ids[k]
+	}
+	return order, sorted
+}
+
+// edgesOut returns the edges out of each of items, as edgesOf does, with
+// one pass over the edges for all of them.
+func edgesOut(txn *memdb.Txn, items []*item) ([][]*Edge, error) {
+	if len(items) == 1 {
+		out, err := edgesOf(txn, indexID, items[0].a.ID)
+		return [][]*Edge{out}, err
+	}
+	ids := make([]string, len(items))
+	for i, x := range items {
+		ids[i] = x.a.ID
+	}
+	order, sorted := sortIDs(ids)
+	out := make([][]*Edge, len(items))
+	err := groupScan(txn, tableEdges, sorted, func(o any) string { return o.(*Edge).Upstream }, func(i int, o any) {
+		out[order[i]] = append(out[order[i]], o.(*Edge))
+	})
+	return out, err
+}
+
 // scanLineage reads x's edges. Under the Cascade policy it adds x's live
 // dependents (and their subtrees) to the plan.
-func (p *planner) scanLineage(x *item) error {
-	out, err := edgesOf(p.w.Txn, indexID, x.a.ID)
-	if err != nil {
-		return err
-	}
+func (p *planner) scanLineage(x *item, out []*Edge) error {
 	for _, e := range out {
 		var d *record
 		if y, in := p.byID[e.Downstream]; in {
