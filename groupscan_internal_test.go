@@ -80,3 +80,40 @@ func TestGroupScanMatchesLookups(t *testing.T) {
 		}
 	}
 }
+
+// loadBuckets reads a sorted list of buckets in one pass, seeking past
+// gaps; it must answer as one lookup per bucket does.
+func TestLoadBucketsMatchesLookups(t *testing.T) {
+	ctx := WithPrincipal(context.Background(), "tester")
+	r, err := New()
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var batch []Artifact
+	for i := range 3000 {
+		batch = append(batch, Artifact{Kind: KindModel, Namespace: "n", Name: fmt.Sprintf("m%d", i),
+			StorageURIs: []string{fmt.Sprintf("s3://b/%d", i)}})
+	}
+	_, err = r.RegisterBatch(ctx, batch)
+	require.NoError(t, err)
+	txn := r.snapshot()
+	for round := range 300 {
+		var bs []uint16
+		b := rng.IntN(uriBucketCount)
+		for n := 1 + rng.IntN(200); n > 0 && b < uriBucketCount; n-- {
+			bs = append(bs, uint16(b))
+			switch round % 3 {
+			case 0:
+				b++
+			case 1:
+				b += 1 + rng.IntN(40)
+			default:
+				b += 1 + rng.IntN(2000)
+			}
+		}
+		got, err := loadBuckets(txn, bs)
+		require.NoError(t, err)
+		for i, b := range bs {
+			require.Same(t, loadBucket(txn, b), got[i], "bucket %d", b)
+		}
+	}
+}

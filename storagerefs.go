@@ -89,6 +89,51 @@ func loadBucket(txn *memdb.Txn, b uint16) *uriBucket {
 	return o.(*uriBucket)
 }
 
+// loadBuckets reads the buckets bs (ascending), nil for one not stored,
+// with one iterator walking through neighbours and seeking afresh only
+// past a gap of more than maxScanSkip stored buckets: a hard delete of 10k
+// artifacts touches about as many of the 65,536 buckets, and a lookup
+// each costs a read transaction and a walk from the root.
+func loadBuckets(txn *memdb.Txn, bs []uint16) ([]*uriBucket, error) {
+	out := make([]*uriBucket, len(bs))
+	if len(bs) < 4 {
+		for i, b := range bs {
+			out[i] = loadBucket(txn, b)
+		}
+		return out, nil
+	}
+	var it memdb.ResultIterator
+	var cur *uriBucket
+	seek := func(b uint16) error {
+		var err error
+		if it, err = txn.LowerBound(tableURIs, indexID, bucketKey(b)); err != nil {
+			return fmt.Errorf("registry: storage URI buckets from %d: %w", b, err)
+		}
+		cur, _ = it.Next().(*uriBucket)
+		return nil
+	}
+	for i, b := range bs {
+		if it == nil {
+			if err := seek(b); err != nil {
+				return nil, err
+			}
+		}
+		for skipped := 0; cur != nil && cur.Bucket < b; {
+			if skipped++; skipped > maxScanSkip {
+				if err := seek(b); err != nil {
+					return nil, err
+				}
+				break
+			}
+			cur, _ = it.Next().(*uriBucket)
+		}
+		if cur != nil && cur.Bucket == b {
+			out[i] = cur
+		}
+	}
+	return out, nil
+}
+
 // owners lists the artifacts that reference uri.
 func owners(txn *memdb.Txn, uri string) []string {
 	bk := loadBucket(txn, uriBucketOf(uri))
@@ -167,9 +212,13 @@ func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 		spans = append(spans, span{deltas[i].bucket, i, j, at})
 		i = j
 	}
-	olds := make([]*uriBucket, len(spans))
+	buckets := make([]uint16, len(spans))
 	for i, sp := range spans {
-		olds[i] = loadBucket(w.Txn, sp.bucket)
+		buckets[i] = sp.bucket
+	}
+	olds, err := loadBuckets(w.Txn, buckets)
+	if err != nil {
+		return err
 	}
 	var adds, removes []uriRef // reused per bucket
 	for i, sp := range spans {
