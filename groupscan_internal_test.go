@@ -109,6 +109,9 @@ func TestLoadBucketsMatchesLookups(t *testing.T) {
 			default:
 				b += 1 + rng.IntN(2000)
 			}
+			if round%5 == 0 {
+				b += rng.IntN(2) * 33 // gaps past the skip limit, but dense on average
+			}
 		}
 		got, err := loadBuckets(txn, bs)
 		require.NoError(t, err)

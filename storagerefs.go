@@ -89,14 +89,16 @@ func loadBucket(txn *memdb.Txn, b uint16) *uriBucket {
 	return o.(*uriBucket)
 }
 
-// loadBuckets reads the buckets bs (ascending), nil for one not stored,
-// with one iterator walking through neighbours and seeking afresh only
-// past a gap of more than maxScanSkip stored buckets: a hard delete of 10k
+// loadBuckets reads the buckets bs (ascending), nil for one not stored;
+// when they are dense, with one iterator walking through neighbours and
+// seeking afresh only past a gap of more than maxScanSkip stored buckets: a hard delete of 10k
 // artifacts touches about as many of the 65,536 buckets, and a lookup
 // each costs a read transaction and a walk from the root.
 func loadBuckets(txn *memdb.Txn, bs []uint16) ([]*uriBucket, error) {
 	out := make([]*uriBucket, len(bs))
-	if len(bs) < 4 {
+	// Sparse buckets (a few URIs) are cheaper to look up one by one: a
+	// seek allocates more than a lookup.
+	if len(bs) < 4 || int(bs[len(bs)-1])-int(bs[0]) > maxScanSkip*len(bs) {
 		for i, b := range bs {
 			out[i] = loadBucket(txn, b)
 		}
