@@ -77,7 +77,9 @@ type planner struct {
 }
 
 func newPlanner(w *writeTxn, o DeleteOptions) *planner {
-	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}, mayUpdate: map[string]error{}, secret: map[string]bool{}}
+	// mayUpdate and secret are made when first needed: most deletes ask
+	// neither.
+	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}}
 }
 
 // build collects, checks, propagates and orders the plan for the roots.
@@ -228,13 +230,22 @@ func (p *planner) expand(x *item) error {
 	// so that each level's children are read in one pass (childrenOf).
 	level := []*item{x}
 	for len(level) > 0 {
-		ids := make([]string, len(level))
-		for i, x := range level {
-			ids[i] = x.a.ID
-		}
-		kids, err := childrenOf(p.w.Txn, ids)
-		if err != nil {
-			return err
+		var kids [][]*record
+		if len(level) == 1 {
+			k, err := children(p.w.Txn, level[0].a.ID)
+			if err != nil {
+				return err
+			}
+			kids = [][]*record{k}
+		} else {
+			ids := make([]string, len(level))
+			for i, x := range level {
+				ids[i] = x.a.ID
+			}
+			var err error
+			if kids, err = childrenOf(p.w.Txn, ids); err != nil {
+				return err
+			}
 		}
 		var next []*item
 		for li, cur := range level {
@@ -494,6 +505,9 @@ func (p *planner) mayMark(d *record) *Error {
 	err, ok := p.mayUpdate[d.ID]
 	if !ok {
 		err = p.w.authorize(ActionUpdate, d)
+		if p.mayUpdate == nil {
+			p.mayUpdate = map[string]error{}
+		}
 		p.mayUpdate[d.ID] = err
 	}
 	if err != nil {
@@ -624,6 +638,9 @@ func (p *planner) hidden(a *record) bool {
 	h, ok := p.secret[a.ID]
 	if !ok {
 		h = p.w.hidden(a)
+		if p.secret == nil {
+			p.secret = map[string]bool{}
+		}
 		p.secret[a.ID] = h
 	}
 	return h

@@ -144,16 +144,26 @@ func (w *writeTxn) sameOperation(a *record) ([]*record, error) {
 	set := []*record{a}
 	for from := 0; from < len(set); {
 		level := set[from:]
-		ids := make([]string, len(level))
-		for i, x := range level {
-			ids[i] = x.ID
-		}
-		kids, err := childrenOf(w.Txn, ids)
-		if err != nil {
-			return nil, err
+		kidsOf := func(i int) []*record { return nil }
+		if len(level) == 1 {
+			kids, err := children(w.Txn, level[0].ID)
+			if err != nil {
+				return nil, err
+			}
+			kidsOf = func(int) []*record { return kids }
+		} else {
+			ids := make([]string, len(level))
+			for i, x := range level {
+				ids[i] = x.ID
+			}
+			kids, err := childrenOf(w.Txn, ids)
+			if err != nil {
+				return nil, err
+			}
+			kidsOf = func(i int) []*record { return kids[i] }
 		}
 		for i := range level {
-			for _, c := range kids[i] {
+			for _, c := range kidsOf(i) {
 				if c.isDeleted() && c.del.Operation == a.del.Operation {
 					set = append(set, c)
 				}
