@@ -55,6 +55,8 @@ type item struct {
 	// messages, so that its size does not grow with the depth of the plan.
 	cause, root *item
 	visit       uint8 // ordering state: 0 new, 1 on the path, 2 done
+	// fqn is a's FQN once result has built it, for the item's event.
+	fqn string
 }
 
 type planner struct {
@@ -767,8 +769,10 @@ func (p *planner) result(applied bool) Result {
 			}
 			res.Failed = append(res.Failed, f)
 		case applied:
+			it := itemOf(x.a)
+			x.fqn = it.FQN
 			res.Deleted = append(res.Deleted, x.a.ID)
-			res.DeletedItems = append(res.DeletedItems, itemOf(x.a))
+			res.DeletedItems = append(res.DeletedItems, it)
 		}
 	}
 	if skipped := p.unhidden(p.skips()); len(skipped) > 0 {
@@ -853,7 +857,7 @@ func (p *planner) apply() error {
 		c := w.touch(x.a)
 		c.del = del
 		changes = append(changes, change{old: x.a, new: c})
-		w.emit(EventSoftDeleted, c)
+		w.events = append(w.events, change{kind: EventSoftDeleted, new: c, fqn: x.fqn})
 	}
 	return w.replaceAll(changes)
 }
@@ -871,7 +875,7 @@ func (p *planner) applyHard() error {
 			continue
 		}
 		changes = append(changes, change{old: x.a})
-		w.emit(EventDeleted, x.a)
+		w.events = append(w.events, change{kind: EventDeleted, new: x.a, fqn: x.fqn})
 		if len(x.children) > 1 {
 			if parents == nil {
 				parents = map[string]bool{}

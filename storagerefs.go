@@ -269,7 +269,8 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 	// URI -> the owner that dropped it last, in the order of the first
 	// drop: a bucket holds few URIs, so a list beats a map.
 	type loss struct{ uri, owner string }
-	var lost []loss
+	var lostBuf [4]loss // most buckets lose one URI or two: no allocation
+	lost := lostBuf[:0]
 	for _, r := range remove {
 		j, found := slices.BinarySearchFunc(refs, r, compareRefs)
 		if !found {

@@ -85,6 +85,16 @@ func TestRecursiveHardDeleteDropsWholeSubtree(t *testing.T) {
 	require.Empty(t, res.Failed)
 	require.Equal(t, w.root, res.Deleted[len(res.Deleted)-1], "the root goes last")
 	require.NoError(t, w.reg.Check())
+	// One event per artifact, in the order of the result, each naming it.
+	_, next := w.reg.EventSpan()
+	events, err := w.reg.Events(subtreeCtx, next-1-uint64(len(res.Deleted)), 1000)
+	require.NoError(t, err)
+	require.Len(t, events, len(res.DeletedItems))
+	for i, e := range events {
+		require.Equal(t, registry.EventDeleted, e.Type)
+		require.Equal(t, res.DeletedItems[i].ID, e.ArtifactID)
+		require.Equal(t, res.DeletedItems[i].FQN, e.FQN)
+	}
 	for _, id := range append(append([]string{w.root}, w.groups...), slices.Concat(w.leaves...)...) {
 		require.False(t, w.exists(t, id), "%s is still stored", id)
 	}
@@ -201,6 +211,16 @@ func TestRestoreSubtreeTrash(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, w.trashed(t), 1+3+60)
 			require.NoError(t, w.reg.Check())
+			_, next := w.reg.EventSpan()
+			events, err := w.reg.Events(subtreeCtx, next-1-uint64(1+2+40), 1000)
+			require.NoError(t, err)
+			require.Len(t, events, 1+2+40)
+			for _, e := range events {
+				a, err := w.reg.Get(subtreeCtx, e.ArtifactID, registry.IncludeAll)
+				require.NoError(t, err)
+				require.Equal(t, registry.EventSoftDeleted, e.Type)
+				require.Equal(t, a.FQN(), e.FQN)
+			}
 
 			// Part of the root's delete: group 0 and its leaves.
 			_, err = w.reg.Restore(subtreeCtx, w.groups[0])

@@ -140,6 +140,7 @@ type change struct {
 	kind     EventType
 	endpoint string
 	edge     *Edge
+	fqn      string // the artifact's FQN when built already, else empty
 }
 
 // replaceAll applies many changes, table by table and in key order within
