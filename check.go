@@ -161,7 +161,7 @@ func (c *checker) sideTables() {
 	for _, a := range c.rows {
 		if a.Parent != "" {
 			want[tableContains]++
-			o, _ := c.txn.First(tableContains, indexID, append(idKey(a.Parent), idKey(a.ID)...))
+			o, _ := c.txn.First(tableContains, indexID, containsKey(a.Parent, a.ID))
 			if o == nil {
 				c.fail("artifact %s is missing from its parent %s's children", a.ID, a.Parent)
 			}

@@ -106,7 +106,11 @@ func (l *eventLog) publish(meta Event, pending []change) {
 		e := meta
 		e.Seq, e.Type, e.Endpoint = seq, p.kind, p.endpoint
 		if a := p.new; a != nil {
-			e.ArtifactID, e.FQN, e.Kind, e.Revision = a.ID, a.FQN(), a.Kind(), a.Revision
+			fqn := p.fqn
+			if fqn == "" {
+				fqn = a.FQN()
+			}
+			e.ArtifactID, e.FQN, e.Kind, e.Revision = a.ID, fqn, a.Kind(), a.Revision
 		}
 		if p.edge != nil {
 			e.ArtifactID, e.Upstream, e.Downstream = p.edge.Downstream, p.edge.Upstream, p.edge.Downstream

@@ -64,7 +64,7 @@ func newSchema() *memdb.DBSchema {
 		tableContains: {Name: tableContains, Indexes: map[string]*memdb.IndexSchema{
 			indexID: unique(indexID, func(o any) []byte {
 				c := o.(*containsRow)
-				return append(idKey(c.Parent), idKey(c.Child)...)
+				return containsKey(c.Parent, c.Child)
 			}),
 		}},
 		tableURIs: {Name: tableURIs, Indexes: map[string]*memdb.IndexSchema{
@@ -73,7 +73,7 @@ func newSchema() *memdb.DBSchema {
 		tableTrash: {Name: tableTrash, Indexes: map[string]*memdb.IndexSchema{
 			indexID: unique(indexID, func(o any) []byte {
 				t := o.(*trashRow)
-				return append(timeKey(t.At), idKey(t.ID)...)
+				return appendIDKey(timeKey(t.At), t.ID)
 			}),
 		}},
 		// upstream+downstream: a prefix scan by upstream lists downstreams.
@@ -121,11 +121,14 @@ func keyArg(args []any) ([]byte, error) {
 	if len(args) != 1 {
 		return nil, fmt.Errorf("want one key argument, got %d", len(args))
 	}
-	key, ok := args[0].([]byte)
-	if !ok {
-		return nil, fmt.Errorf("want a []byte key, got %T", args[0])
+	switch key := args[0].(type) {
+	case []byte:
+		return key, nil
+	case string:
+		// Txn.DeletePrefix passes its prefix as a string.
+		return []byte(key), nil
 	}
-	return key, nil
+	return nil, fmt.Errorf("want a []byte key, got %T", args[0])
 }
 
 // idKey returns the 16 bytes of a canonical UUID. IDs are validated before
@@ -171,3 +174,9 @@ func timeKey(t time.Time) []byte {
 }
 
 func edgeKey(a, b string) []byte { return appendIDKey(appendIDKey(make([]byte, 0, 32), a), b) }
+
+// containsKey is the key of the contains row (parent, child), built in one
+// allocation.
+func containsKey(parent, child string) []byte {
+	return appendIDKey(appendIDKey(make([]byte, 0, 32), parent), child)
+}

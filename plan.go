@@ -40,11 +40,11 @@ type item struct {
 	// liveKids are the live children expand left out (not recursive); adopt
 	// drops those that joined the plan another way.
 	liveKids []*record
-	// downRows are all artifacts made from a; outEdges and inEdges all its
-	// edges (hard deletes only).
+	// downRows are all artifacts made from a; outEdges all the edges out
+	// of it (hard deletes only). The edges into it are named by its
+	// upstream set, which applyHard reads.
 	downRows []*record
 	outEdges []*Edge
-	inEdges  []*Edge
 	fail     *Error
 	// own is true when the item failed a rule itself, false when it failed
 	// because a child or dependent did.
@@ -55,6 +55,8 @@ type item struct {
 	// messages, so that its size does not grow with the depth of the plan.
 	cause, root *item
 	visit       uint8 // ordering state: 0 new, 1 on the path, 2 done
+	// fqn is a's FQN once result has built it, for the item's event.
+	fqn string
 }
 
 type planner struct {
@@ -73,10 +75,13 @@ type planner struct {
 	scanned   int
 	// secret caches which artifacts the principal may not read.
 	secret map[string]bool
+	slab   []item // where add takes its items from
 }
 
 func newPlanner(w *writeTxn, o DeleteOptions) *planner {
-	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}, mayUpdate: map[string]error{}, secret: map[string]bool{}}
+	// mayUpdate and secret are made when first needed: most deletes ask
+	// neither.
+	return &planner{w: w, o: o, lineage: o.Hard || o.Cascade, byID: map[string]*item{}}
 }
 
 // build collects, checks, propagates and orders the plan for the roots.
@@ -93,11 +98,20 @@ func (p *planner) build(roots []*record) error {
 		}
 	}
 	if p.lineage {
-		// Items appended while scanning (lineage cascade) are scanned too.
-		for i := 0; i < len(p.items); i++ {
-			if err := p.scanLineage(p.items[i]); err != nil {
+		// Items appended while scanning (lineage cascade) are scanned too,
+		// in the next batch.
+		for i := 0; i < len(p.items); {
+			batch := p.items[i:]
+			outs, err := edgesOut(p.w.Txn, batch)
+			if err != nil {
 				return err
 			}
+			for j, x := range batch {
+				if err := p.scanLineage(x, outs[j]); err != nil {
+					return err
+				}
+			}
+			i += len(batch)
 		}
 		p.linkLineage()
 	}
@@ -194,7 +208,13 @@ func (p *planner) addRoot(a *record) (*item, error) {
 }
 
 func (p *planner) add(a *record, parent *item) *item {
-	x := &item{a: a, parent: parent}
+	// Items come from slabs that double up to 1024, so that a plan of 100k
+	// items makes about a hundred allocations for them, not 100k.
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]item, 0, min(1024, max(4, 2*cap(p.slab))))
+	}
+	p.slab = append(p.slab, item{a: a, parent: parent})
+	x := &p.slab[len(p.slab)-1]
 	p.items = append(p.items, x)
 	p.byID[a.ID] = x
 	if parent != nil {
@@ -208,34 +228,51 @@ func (p *planner) add(a *record, parent *item) *item {
 // every descendant; without Recursive only soft-deleted children, which a
 // hard delete removes with their parent so that none is left orphaned.
 func (p *planner) expand(x *item) error {
-	queue := []*item{x}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		kids, err := children(p.w.Txn, cur.a.ID)
-		if err != nil {
-			return err
+	// Level by level, which is the order of a first-in first-out queue,
+	// so that each level's children are read in one pass (childrenOf).
+	level := []*item{x}
+	for len(level) > 0 {
+		var kids [][]*record
+		if len(level) == 1 {
+			k, err := children(p.w.Txn, level[0].a.ID)
+			if err != nil {
+				return err
+			}
+			kids = [][]*record{k}
+		} else {
+			ids := make([]string, len(level))
+			for i, x := range level {
+				ids[i] = x.a.ID
+			}
+			var err error
+			if kids, err = childrenOf(p.w.Txn, ids); err != nil {
+				return err
+			}
 		}
-		for _, k := range kids {
-			if !k.isDeleted() && !p.o.Recursive {
-				cur.liveKids = append(cur.liveKids, k)
-				continue
-			}
-			if k.isDeleted() && !p.o.Hard {
-				continue
-			}
-			if y, ok := p.byID[k.ID]; ok {
-				if y.parent == nil {
-					y.parent = cur
-					cur.children = append(cur.children, y)
+		var next []*item
+		for li, cur := range level {
+			for _, k := range kids[li] {
+				if !k.isDeleted() && !p.o.Recursive {
+					cur.liveKids = append(cur.liveKids, k)
+					continue
 				}
-				continue
+				if k.isDeleted() && !p.o.Hard {
+					continue
+				}
+				if y, ok := p.byID[k.ID]; ok {
+					if y.parent == nil {
+						y.parent = cur
+						cur.children = append(cur.children, y)
+					}
+					continue
+				}
+				next = append(next, p.add(k, cur))
 			}
-			queue = append(queue, p.add(k, cur))
+			if err := p.tick(); err != nil {
+				return err
+			}
 		}
-		if err := p.tick(); err != nil {
-			return err
-		}
+		level = next
 	}
 	return nil
 }
@@ -286,16 +323,89 @@ func children(txn *memdb.Txn, id string) ([]*record, error) {
 	return out, nil
 }
 
+// childrenOf returns what each artifact of ids contains, as children
+// does, with one pass over the containment rows and one over the
+// artifacts for all of them (groupScan).
+func childrenOf(txn *memdb.Txn, ids []string) ([][]*record, error) {
+	if len(ids) == 1 {
+		kids, err := children(txn, ids[0])
+		return [][]*record{kids}, err
+	}
+	order, sorted := sortIDs(ids)
+	out := make([][]*record, len(ids))
+	type slot struct {
+		id   string
+		k, j int // out[k][j]
+	}
+	var slots []slot
+	err := groupScan(txn, tableContains, sorted, func(o any) string { return o.(*containsRow).Parent }, func(i int, o any) {
+		k := order[i]
+		slots = append(slots, slot{o.(*containsRow).Child, k, len(out[k])})
+		out[k] = append(out[k], nil)
+	})
+	if err != nil || len(slots) == 0 {
+		return out, err
+	}
+	slices.SortFunc(slots, func(a, b slot) int { return strings.Compare(a.id, b.id) })
+	kids := make([]string, len(slots))
+	for i, s := range slots {
+		kids[i] = s.id
+	}
+	if err := groupScan(txn, tableArtifacts, kids, func(o any) string { return o.(*record).ID }, func(i int, o any) {
+		out[slots[i].k][slots[i].j] = o.(*record)
+	}); err != nil {
+		return nil, err
+	}
+	for _, s := range slots {
+		if out[s.k][s.j] == nil {
+			return nil, fmt.Errorf("registry: %s contains %s, which is not stored", ids[s.k], s.id)
+		}
+	}
+	return out, nil
+}
+
+// sortIDs returns the indexes of ids in the order of their values, which
+// is the order of their keys, and the IDs in that order.
+func sortIDs(ids []string) (order []int, sorted []string) {
+	order = make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
+	sorted = make([]string, len(ids))
+	for i, k := range order {
+		sorted[i] = ids[k]
+	}
+	return order, sorted
+}
+
+// edgesOut returns the edges out of each of items, as edgesOf does, with
+// one pass over the edges for all of them.
+func edgesOut(txn *memdb.Txn, items []*item) ([][]*Edge, error) {
+	if len(items) == 1 {
+		out, err := edgesOf(txn, indexID, items[0].a.ID)
+		return [][]*Edge{out}, err
+	}
+	ids := make([]string, len(items))
+	for i, x := range items {
+		ids[i] = x.a.ID
+	}
+	order, sorted := sortIDs(ids)
+	out := make([][]*Edge, len(items))
+	err := groupScan(txn, tableEdges, sorted, func(o any) string { return o.(*Edge).Upstream }, func(i int, o any) {
+		out[order[i]] = append(out[order[i]], o.(*Edge))
+	})
+	return out, err
+}
+
 // scanLineage reads x's edges. Under the Cascade policy it adds x's live
 // dependents (and their subtrees) to the plan.
-func (p *planner) scanLineage(x *item) error {
-	out, err := edgesOf(p.w.Txn, indexID, x.a.ID)
-	if err != nil {
-		return err
-	}
+func (p *planner) scanLineage(x *item, out []*Edge) error {
 	for _, e := range out {
-		d := row(p.w.Txn, e.Downstream)
-		if d == nil {
+		var d *record
+		if y, in := p.byID[e.Downstream]; in {
+			d = y.a // read already: the plan reads before it writes
+		} else if d = row(p.w.Txn, e.Downstream); d == nil {
 			continue // Check reports such an edge; deleting x removes it
 		}
 		x.downRows = append(x.downRows, d)
@@ -307,9 +417,6 @@ func (p *planner) scanLineage(x *item) error {
 	}
 	if p.o.Hard {
 		x.outEdges = out
-		if x.inEdges, err = inEdges(p.w.Txn, x.a); err != nil {
-			return err
-		}
 	}
 	return p.tick()
 }
@@ -400,6 +507,9 @@ func (p *planner) mayMark(d *record) *Error {
 	err, ok := p.mayUpdate[d.ID]
 	if !ok {
 		err = p.w.authorize(ActionUpdate, d)
+		if p.mayUpdate == nil {
+			p.mayUpdate = map[string]error{}
+		}
 		p.mayUpdate[d.ID] = err
 	}
 	if err != nil {
@@ -530,6 +640,9 @@ func (p *planner) hidden(a *record) bool {
 	h, ok := p.secret[a.ID]
 	if !ok {
 		h = p.w.hidden(a)
+		if p.secret == nil {
+			p.secret = map[string]bool{}
+		}
 		p.secret[a.ID] = h
 	}
 	return h
@@ -635,6 +748,9 @@ func (p *planner) failure(multi bool) *Error {
 // are (or, in a dry run, would be) deleted.
 func (p *planner) result(applied bool) Result {
 	res := Result{Operation: p.w.op, Hard: p.o.Hard, DryRun: p.o.DryRun, Deleted: []string{}, Failed: []Failure{}, DeletedItems: []Item{}}
+	if applied {
+		res.Deleted, res.DeletedItems = make([]string, 0, len(p.order)), make([]Item, 0, len(p.order))
+	}
 	for _, x := range p.order {
 		switch {
 		case p.hidden(x.a):
@@ -653,8 +769,10 @@ func (p *planner) result(applied bool) Result {
 			}
 			res.Failed = append(res.Failed, f)
 		case applied:
+			it := itemOf(x.a)
+			x.fqn = it.FQN
 			res.Deleted = append(res.Deleted, x.a.ID)
-			res.DeletedItems = append(res.DeletedItems, itemOf(x.a))
+			res.DeletedItems = append(res.DeletedItems, it)
 		}
 	}
 	if skipped := p.unhidden(p.skips()); len(skipped) > 0 {
@@ -730,6 +848,7 @@ func (p *planner) apply() error {
 	}
 	w := p.w
 	changes := make([]change, 0, len(p.order))
+	w.events = slices.Grow(w.events, len(p.order))
 	del := &deletion{At: w.now, By: w.principal, Operation: w.op, Reason: w.reason}
 	for _, x := range p.order {
 		if x.fail != nil {
@@ -738,35 +857,52 @@ func (p *planner) apply() error {
 		c := w.touch(x.a)
 		c.del = del
 		changes = append(changes, change{old: x.a, new: c})
-		w.emit(EventSoftDeleted, c)
+		w.events = append(w.events, change{kind: EventSoftDeleted, new: c, fqn: x.fqn})
 	}
 	return w.replaceAll(changes)
 }
 
 func (p *planner) applyHard() error {
 	w := p.w
-	var changes []change
+	changes := make([]change, 0, len(p.order))
+	w.events = slices.Grow(w.events, len(p.order))
+	// An item deleted has every child deleted too (a child that fails
+	// fails its parent), so its containment rows go with one prefix
+	// delete.
+	var parents map[string]bool
 	for _, x := range p.order {
 		if x.fail != nil {
 			continue
 		}
 		changes = append(changes, change{old: x.a})
-		w.emit(EventDeleted, x.a)
+		w.events = append(w.events, change{kind: EventDeleted, new: x.a, fqn: x.fqn})
+		if len(x.children) > 1 {
+			if parents == nil {
+				parents = map[string]bool{}
+			}
+			parents[x.a.ID] = true
+		}
 	}
 	// Storage URIs that lose their last reference become pending cleanups
 	// in the same writes.
-	if err := w.replaceAll(changes); err != nil {
+	if err := w.replaceAllDropping(changes, parents); err != nil {
 		return err
 	}
-	var edges []*Edge
+	// The edges out of every item deleted, and the edges into it from
+	// upstreams that stay (the others go with their upstream's outgoing
+	// edges). An edge into an item is not read: go-memdb deletes a row
+	// by its key, so an Edge holding the two ends names it.
+	var keyed []keyedEdge
 	for _, x := range p.order {
 		if x.fail != nil {
 			continue
 		}
-		edges = append(edges, x.outEdges...)
-		for _, e := range x.inEdges {
-			if u, in := p.byID[e.Upstream]; !in || u.fail != nil {
-				edges = append(edges, e) // else deleted with u's outgoing edges
+		for _, e := range x.outEdges {
+			keyed = append(keyed, keyedEdge{edgeKey(e.Upstream, e.Downstream), e})
+		}
+		for u := range x.a.upstreams().All() {
+			if y, in := p.byID[u]; !in || y.fail != nil {
+				keyed = append(keyed, keyedEdge{edgeKey(u, x.a.ID), &Edge{Upstream: u, Downstream: x.a.ID}})
 			}
 		}
 	}
@@ -774,14 +910,26 @@ func (p *planner) applyHard() error {
 	// node is then copied once, not once per edge under it. The keys are
 	// built once: parsing two UUIDs per comparison cost a fifth of a 100k
 	// recursive delete.
-	keyed := make([]keyedEdge, len(edges))
-	for i, e := range edges {
-		keyed[i] = keyedEdge{edgeKey(e.Upstream, e.Downstream), e}
-	}
 	slices.SortFunc(keyed, func(a, b keyedEdge) int { return bytes.Compare(a.key, b.key) })
-	for _, k := range keyed {
+	// The edges out of artifacts registered together are neighbours:
+	// whole subtrees of the index go by prefix.
+	keys := make([][]byte, len(keyed))
+	for i, k := range keyed {
+		keys[i] = k.key
+	}
+	prefixes, covered, err := w.purePrefixes(tableEdges, indexID, keys)
+	if err != nil {
+		return err
+	}
+	if err := w.deletePrefixes(tableEdges, indexID, prefixes); err != nil {
+		return err
+	}
+	for i, k := range keyed {
+		if covered != nil && covered[i] {
+			continue
+		}
 		if err := w.Delete(tableEdges, k.e); err != nil {
-			return fmt.Errorf("registry: delete edge: %w", err)
+			return fmt.Errorf("registry: delete edge %s -> %s: %w", k.e.Upstream, k.e.Downstream, err)
 		}
 	}
 	ids, lost, rows := p.detachments()

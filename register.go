@@ -129,8 +129,13 @@ func prepareNew(in *Artifact) (*record, error) {
 // outside a group) and the call's own batch, and stamps them with the
 // call's time and principal. It only reads.
 func (w *writeTxn) checkNew(rows []*record, assigned []bool, pending *pendingRows) error {
-	ids := make(map[string]*record, len(rows))
-	names := make(map[string]struct{}, len(rows))
+	// The batch's own IDs and names, to refuse duplicates and find parents
+	// within it; a call of one artifact has none to look up.
+	var ids map[string]*record
+	var names map[string]struct{}
+	if len(rows) > 1 {
+		ids, names = make(map[string]*record, len(rows)), make(map[string]struct{}, len(rows))
+	}
 	for i, a := range rows {
 		if _, dup := ids[a.ID]; dup {
 			return newError(CodeAlreadyExists, a.ID, "ID %s appears twice in the batch", a.ID)
@@ -175,8 +180,10 @@ func (w *writeTxn) checkNew(rows []*record, assigned []bool, pending *pendingRow
 		if err := w.authorizePendingURIs(a, pending); err != nil {
 			return err
 		}
-		ids[a.ID] = a
-		names[key] = struct{}{}
+		if ids != nil {
+			ids[a.ID] = a
+			names[key] = struct{}{}
+		}
 	}
 	for _, a := range rows {
 		a.CreatedAt, a.UpdatedAt, a.UpdatedBy = w.now, w.now, w.principal

@@ -139,22 +139,42 @@ func (r *Registry) restore(ctx context.Context, t target, opts []RestoreOption) 
 // operation is left out with its whole subtree: whatever is below it was
 // deleted with it or before it.
 func (w *writeTxn) sameOperation(a *record) ([]*record, error) {
+	// Level by level (the order of a first-in first-out queue), each
+	// level's children read in one pass (childrenOf).
 	set := []*record{a}
-	for i := 0; i < len(set); i++ {
-		kids, err := children(w.Txn, set[i].ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range kids {
-			if c.isDeleted() && c.del.Operation == a.del.Operation {
-				set = append(set, c)
-			}
-		}
-		if i%4096 == 4095 {
-			if err := w.ctx.Err(); err != nil {
+	for from := 0; from < len(set); {
+		level := set[from:]
+		kidsOf := func(i int) []*record { return nil }
+		if len(level) == 1 {
+			kids, err := children(w.Txn, level[0].ID)
+			if err != nil {
 				return nil, err
 			}
+			kidsOf = func(int) []*record { return kids }
+		} else {
+			ids := make([]string, len(level))
+			for i, x := range level {
+				ids[i] = x.ID
+			}
+			kids, err := childrenOf(w.Txn, ids)
+			if err != nil {
+				return nil, err
+			}
+			kidsOf = func(i int) []*record { return kids[i] }
 		}
+		for i := range level {
+			for _, c := range kidsOf(i) {
+				if c.isDeleted() && c.del.Operation == a.del.Operation {
+					set = append(set, c)
+				}
+			}
+			if (from+i)%4096 == 4095 {
+				if err := w.ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		from += len(level)
 	}
 	return set, nil
 }

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -64,9 +63,23 @@ func uriBucketOf(uri string) uint16 {
 	return uint16(h ^ h>>16)
 }
 
+// bucketKey returns the key of bucket b, shared and capped (go-memdb and
+// go-immutable-radix never modify a key, and an append copies): a bucket
+// write builds its key three times, and a hard delete of 10k artifacts
+// writes about as many buckets.
 func bucketKey(b uint16) []byte {
-	return []byte{byte(b >> 12), byte(b >> 8 & 0xf), byte(b >> 4 & 0xf), byte(b & 0xf)}
+	i := 4 * int(b)
+	return bucketKeys[i : i+4 : i+4]
 }
+
+// bucketKeys holds every bucket's key back to back (256 KiB).
+var bucketKeys = func() []byte {
+	k := make([]byte, 0, 4*uriBucketCount)
+	for b := range uriBucketCount {
+		k = append(k, byte(b>>12), byte(b>>8&0xf), byte(b>>4&0xf), byte(b&0xf))
+	}
+	return k
+}()
 
 func loadBucket(txn *memdb.Txn, b uint16) *uriBucket {
 	o, err := txn.First(tableURIs, indexID, bucketKey(b))
@@ -74,6 +87,53 @@ func loadBucket(txn *memdb.Txn, b uint16) *uriBucket {
 		return nil
 	}
 	return o.(*uriBucket)
+}
+
+// loadBuckets reads the buckets bs (ascending), nil for one not stored;
+// when they are dense, with one iterator walking through neighbours and
+// seeking afresh only past a gap of more than maxScanSkip stored buckets: a hard delete of 10k
+// artifacts touches about as many of the 65,536 buckets, and a lookup
+// each costs a read transaction and a walk from the root.
+func loadBuckets(txn *memdb.Txn, bs []uint16) ([]*uriBucket, error) {
+	out := make([]*uriBucket, len(bs))
+	// Sparse buckets (a few URIs) are cheaper to look up one by one: a
+	// seek allocates more than a lookup.
+	if len(bs) < 4 || int(bs[len(bs)-1])-int(bs[0]) > maxScanSkip*len(bs) {
+		for i, b := range bs {
+			out[i] = loadBucket(txn, b)
+		}
+		return out, nil
+	}
+	var it memdb.ResultIterator
+	var cur *uriBucket
+	seek := func(b uint16) error {
+		var err error
+		if it, err = txn.LowerBound(tableURIs, indexID, bucketKey(b)); err != nil {
+			return fmt.Errorf("registry: storage URI buckets from %d: %w", b, err)
+		}
+		cur, _ = it.Next().(*uriBucket)
+		return nil
+	}
+	for i, b := range bs {
+		if it == nil {
+			if err := seek(b); err != nil {
+				return nil, err
+			}
+		}
+		for skipped := 0; cur != nil && cur.Bucket < b; {
+			if skipped++; skipped > maxScanSkip {
+				if err := seek(b); err != nil {
+					return nil, err
+				}
+				break
+			}
+			cur, _ = it.Next().(*uriBucket)
+		}
+		if cur != nil && cur.Bucket == b {
+			out[i] = cur
+		}
+	}
+	return out, nil
 }
 
 // owners lists the artifacts that reference uri.
@@ -110,32 +170,68 @@ func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 	if len(add) == 0 && len(remove) == 0 {
 		return nil
 	}
-	type delta struct{ add, remove []uriRef }
-	deltas := map[uint16]*delta{}
-	at := func(u string) *delta {
-		b := uriBucketOf(u)
-		d := deltas[b]
-		if d == nil {
-			d = &delta{}
-			deltas[b] = d
+	// One list sorted by bucket, each bucket's removals before its
+	// additions (in their given order): no map or list per bucket.
+	type delta struct {
+		bucket uint16
+		add    bool
+		i      int // index into add or remove
+	}
+	deltas := make([]delta, 0, len(add)+len(remove))
+	for i, r := range remove {
+		deltas = append(deltas, delta{uriBucketOf(r.URI), false, i})
+	}
+	for i, r := range add {
+		deltas = append(deltas, delta{uriBucketOf(r.URI), true, i})
+	}
+	slices.SortFunc(deltas, func(a, b delta) int {
+		if a.bucket != b.bucket {
+			return int(a.bucket) - int(b.bucket)
 		}
-		return d
+		if a.add != b.add {
+			if a.add {
+				return 1
+			}
+			return -1
+		}
+		return a.i - b.i
+	})
+	type span struct {
+		bucket       uint16
+		from, to, at int // deltas[from:to], additions from at
 	}
-	for _, r := range add {
-		d := at(r.URI)
-		d.add = append(d.add, r)
+	var spans []span
+	for i := 0; i < len(deltas); {
+		j, at := i, -1
+		for ; j < len(deltas) && deltas[j].bucket == deltas[i].bucket; j++ {
+			if deltas[j].add && at < 0 {
+				at = j
+			}
+		}
+		if at < 0 {
+			at = j
+		}
+		spans = append(spans, span{deltas[i].bucket, i, j, at})
+		i = j
 	}
-	for _, r := range remove {
-		d := at(r.URI)
-		d.remove = append(d.remove, r)
+	buckets := make([]uint16, len(spans))
+	for i, sp := range spans {
+		buckets[i] = sp.bucket
 	}
-	buckets := slices.Sorted(maps.Keys(deltas))
-	olds := make([]*uriBucket, len(buckets))
-	for i, b := range buckets {
-		olds[i] = loadBucket(w.Txn, b)
+	olds, err := loadBuckets(w.Txn, buckets)
+	if err != nil {
+		return err
 	}
-	for i, b := range buckets {
-		next, err := w.changeBucket(b, olds[i], deltas[b].add, deltas[b].remove)
+	var adds, removes []uriRef // reused per bucket
+	for i, sp := range spans {
+		removes, adds = removes[:0], adds[:0]
+		for _, d := range deltas[sp.from:sp.at] {
+			removes = append(removes, remove[d.i])
+		}
+		for _, d := range deltas[sp.at:sp.to] {
+			adds = append(adds, add[d.i])
+		}
+		next, err := w.changeBucket(sp.bucket, olds[i], adds, removes)
 		if err != nil {
 			return err
 		}
@@ -146,7 +242,7 @@ func (w *writeTxn) changeRefs(add, remove []uriRef) error {
 			err = w.Delete(tableURIs, olds[i])
 		}
 		if err != nil {
-			return fmt.Errorf("registry: storage URI bucket %d: %w", b, err)
+			return fmt.Errorf("registry: storage URI bucket %d: %w", sp.bucket, err)
 		}
 	}
 	return nil
@@ -162,21 +258,35 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 		// Room for the additions up front: the row keeps this array for as
 		// long as it lives, and growing a clone would leave up to half of
 		// it unused (a bucket holds about 16 references at a million URIs).
-		if n := len(old.Refs) + len(add); n > 0 {
-			refs = append(make([]uriRef, 0, n), old.Refs...)
-		}
-		pending = slices.Clone(old.Pending)
+		refs = make([]uriRef, len(old.Refs), len(old.Refs)+len(add))
+		copy(refs, old.Refs)
+		pending = old.Pending // copied before its first change
 	} else if len(add) > 0 {
 		refs = make([]uriRef, 0, len(add))
 	}
-	lost := map[string]string{} // URI -> the owner that dropped it last
+	copied := false
+	changePending := func() {
+		if !copied {
+			pending = append(make([]*Cleanup, 0, len(pending)+len(remove)), pending...)
+			copied = true
+		}
+	}
+	// URI -> the owner that dropped it last, in the order of the first
+	// drop: a bucket holds few URIs, so a list beats a map.
+	type loss struct{ uri, owner string }
+	var lostBuf [4]loss // most buckets lose one URI or two: no allocation
+	lost := lostBuf[:0]
 	for _, r := range remove {
 		j, found := slices.BinarySearchFunc(refs, r, compareRefs)
 		if !found {
 			return nil, fmt.Errorf("registry: %s does not reference %s", r.Owner, r.URI)
 		}
 		refs = slices.Delete(refs, j, j+1)
-		lost[r.URI] = r.Owner
+		if k := slices.IndexFunc(lost, func(l loss) bool { return l.uri == r.URI }); k >= 0 {
+			lost[k].owner = r.Owner
+		} else {
+			lost = append(lost, loss{r.URI, r.Owner})
+		}
 	}
 	for _, r := range add {
 		j, found := slices.BinarySearchFunc(refs, r, compareRefs)
@@ -185,19 +295,22 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 		}
 		refs = slices.Insert(refs, j, r)
 		if k, queued := findPending(pending, r.URI); queued && pending[k].ReclaimedBy == "" {
+			changePending()
 			pending = slices.Delete(pending, k, k+1) // owned again
 		}
 	}
-	for uri, owner := range lost {
-		if i, _ := slices.BinarySearchFunc(refs, uriRef{URI: uri}, compareRefs); i < len(refs) && refs[i].URI == uri {
+	for _, l := range lost {
+		if i, _ := slices.BinarySearchFunc(refs, uriRef{URI: l.uri}, compareRefs); i < len(refs) && refs[i].URI == l.uri {
 			continue // still referenced
 		}
-		k, queued := findPending(pending, uri)
-		c := &Cleanup{URI: uri, ArtifactID: owner, Operation: w.op, QueuedAt: w.now}
+		k, queued := findPending(pending, l.uri)
+		c := &Cleanup{URI: l.uri, ArtifactID: l.owner, Operation: w.op, QueuedAt: w.now}
 		switch {
 		case !queued:
+			changePending()
 			pending = slices.Insert(pending, k, c)
 		case pending[k].ReclaimedBy != "":
+			changePending()
 			pending[k] = c // a reclaim warning whose last reference went: an orphan again
 		default:
 			continue
@@ -208,6 +321,9 @@ func (w *writeTxn) changeBucket(b uint16, old *uriBucket, add, remove []uriRef) 
 	}
 	if len(refs) == 0 && len(pending) == 0 {
 		return nil, nil
+	}
+	if len(refs) == 0 {
+		refs = nil
 	}
 	return &uriBucket{Bucket: b, Refs: slices.Clip(refs), Pending: slices.Clip(pending)}, nil
 }

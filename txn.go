@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -139,6 +140,7 @@ type change struct {
 	kind     EventType
 	endpoint string
 	edge     *Edge
+	fqn      string // the artifact's FQN when built already, else empty
 }
 
 // replaceAll applies many changes, table by table and in key order within
@@ -149,12 +151,23 @@ type change struct {
 // paths with their predecessors; writes in a large plan's own order (a tree
 // walk) share almost none, and cost twice as much.
 func (w *writeTxn) replaceAll(changes []change) error {
+	return w.replaceAllDropping(changes, nil)
+}
+
+// replaceAllDropping is replaceAll for changes that delete, among others,
+// every child of each parent in dropped: their containment rows go with
+// one prefix delete per parent, which copies only the radix nodes on the
+// path to the parent's subtree, instead of one delete per row, which
+// copies each row's own node too. The caller vouches that every child of
+// those parents is deleted by the same changes.
+func (w *writeTxn) replaceAllDropping(changes []change, dropped map[string]bool) error {
 	type op struct {
 		key []byte
 		obj any
 		del bool
 	}
 	var ops [3][]op // artifacts, contains, trash, in that order
+	ops[0] = make([]op, 0, len(changes))
 	tables := [3]string{tableArtifacts, tableContains, tableTrash}
 	var addRefs, removeRefs []uriRef
 	for _, c := range changes {
@@ -168,9 +181,9 @@ func (w *writeTxn) replaceAll(changes []change) error {
 		}
 		switch {
 		case old == nil && new.Parent != "":
-			ops[1] = append(ops[1], op{append(idKey(new.Parent), key...), &containsRow{Parent: new.Parent, Child: id}, false})
-		case new == nil && old.Parent != "":
-			ops[1] = append(ops[1], op{append(idKey(old.Parent), key...), &containsRow{Parent: old.Parent, Child: id}, true})
+			ops[1] = append(ops[1], op{append(appendIDKey(make([]byte, 0, 32), new.Parent), key...), &containsRow{Parent: new.Parent, Child: id}, false})
+		case new == nil && old.Parent != "" && !dropped[old.Parent]:
+			ops[1] = append(ops[1], op{append(appendIDKey(make([]byte, 0, 32), old.Parent), key...), &containsRow{Parent: old.Parent, Child: id}, true})
 		}
 		var before, after []string
 		var delBefore, delAfter *deletion
@@ -216,6 +229,18 @@ func (w *writeTxn) replaceAll(changes []change) error {
 				return bytes.Compare(a.key, b.key)
 			})
 		}
+		if t == 0 {
+			var err error
+			if list, err = dropPureRuns(w, list, func(o op) ([]byte, bool) { return o.key, o.del }); err != nil {
+				return err
+			}
+		}
+		if t == 2 {
+			var err error
+			if list, err = dropTrashRuns(w, list, func(o op) ([]byte, bool) { return o.key, o.del }); err != nil {
+				return err
+			}
+		}
 		for _, o := range list {
 			var err error
 			if o.del {
@@ -227,8 +252,77 @@ func (w *writeTxn) replaceAll(changes []change) error {
 				return fmt.Errorf("registry: %s %x: %w", tables[t], o.key, err)
 			}
 		}
+		if t == 1 && len(dropped) > 0 {
+			// After the row writes: go-memdb's DeletePrefix reads the
+			// index first, which makes later writes copy its nodes anew.
+			parents := slices.Sorted(maps.Keys(dropped))
+			for _, parent := range parents {
+				if _, err := w.DeletePrefix(tableContains, indexID+prefix, string(idKey(parent))); err != nil {
+					return fmt.Errorf("registry: children of %s: %w", parent, err)
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// minTrashRun is the fewest trash deletes of one deletion time for which
+// dropTrashRuns counts the time's entries, hoping to drop them by prefix.
+const minTrashRun = 16
+
+// dropTrashRuns deletes by prefix the trash entries of each deletion time
+// whose every entry list (sorted, deletes first) deletes, and returns list
+// without those deletes. Every artifact one delete call soft deleted
+// shares its deletion time, so restoring or purging what a call took is
+// one prefix delete, which copies the radix nodes on the path to the
+// time's subtree only, instead of one delete per entry, which copies each
+// entry's own node too. The counts read the trash before any of list's
+// writes (a read after a write would make go-memdb copy the written nodes
+// anew).
+func dropTrashRuns[T any](w *writeTxn, list []T, keyOf func(T) ([]byte, bool)) ([]T, error) {
+	type run struct{ from, to int }
+	var runs []run
+	for i := 0; i < len(list); {
+		k, del := keyOf(list[i])
+		if !del {
+			break // deletes come first
+		}
+		j := i + 1
+		for ; j < len(list); j++ {
+			kj, delj := keyOf(list[j])
+			if !delj || !bytes.Equal(kj[:8], k[:8]) {
+				break
+			}
+		}
+		if j-i >= minTrashRun {
+			it, err := w.Get(tableTrash, indexID+prefix, k[:8])
+			if err != nil {
+				return nil, fmt.Errorf("registry: trash scan: %w", err)
+			}
+			n := 0
+			for o := it.Next(); o != nil && n <= j-i; o = it.Next() {
+				n++
+			}
+			if n == j-i {
+				runs = append(runs, run{i, j})
+			}
+		}
+		i = j
+	}
+	if len(runs) == 0 {
+		return list, nil
+	}
+	out := list[:0:0]
+	next := 0
+	for _, r := range runs {
+		k, _ := keyOf(list[r.from])
+		if _, err := w.DeletePrefix(tableTrash, indexID+prefix, string(k[:8])); err != nil {
+			return nil, fmt.Errorf("registry: trash at %x: %w", k[:8], err)
+		}
+		out = append(out, list[next:r.from]...)
+		next = r.to
+	}
+	return append(out, list[next:]...), nil
 }
 
 func (w *writeTxn) idOf(old, new *record) string {
