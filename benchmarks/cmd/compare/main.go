@@ -45,7 +45,7 @@ func main() {
 	benchtime := flag.String("benchtime", "1s", "time (or NNx iterations) per benchmark, as go test -benchtime")
 	count := flag.Int("count", 3, "runs per benchmark, in rounds over the stores; the median is kept")
 	flag.IntVar(&heavyCount, "heavycount", 1, "runs per benchmark of the subtree operations (at most -count)")
-	quick := flag.Bool("quick", false, "10k only, 200ms per benchmark, no 100k subtree")
+	quick := flag.Bool("quick", false, "10k (unless -sizes is given), 200ms per benchmark (unless -benchtime is), no 100k subtree")
 	outDir := flag.String("out", "out", "directory for results.json, results.md and latency.png")
 	publish := flag.Bool("publish", false, "also write the results to results/ (committed, shown by BENCHMARKS.md)")
 	profileDir := flag.String("profile", "", "write a CPU profile per registry operation and size to this directory")
@@ -86,8 +86,12 @@ func main() {
 		return
 	}
 	if *quick {
-		*sizesFlag = "10000"
-		*benchtime = "200ms"
+		if !flagSet("sizes") {
+			*sizesFlag = "10000"
+		}
+		if !flagSet("benchtime") {
+			*benchtime = "200ms"
+		}
 	}
 	if err := flag.Set("test.benchtime", *benchtime); err != nil {
 		log.Fatalf("benchtime: %v", err)
