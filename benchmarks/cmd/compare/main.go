@@ -81,6 +81,7 @@ func main() {
 			metric = rep.Metric
 		}
 		rep.Metric = metric
+		rep.Targets = evaluate(rep) // of the merged runs
 		fmt.Print(rep.Markdown())
 		writeAll(rep, *outDir, *publish)
 		return
