@@ -102,7 +102,7 @@ func (r *Registry) registerGrouped(ctx context.Context, c *registerCall) error {
 		<-c.wake
 	}
 	if !c.done {
-		r.leadRegisters(c)
+		r.leadRegisters()
 	}
 	if c.panicked {
 		panic(c.panicVal)
@@ -110,9 +110,9 @@ func (r *Registry) registerGrouped(ctx context.Context, c *registerCall) error {
 	return c.err
 }
 
-// leadRegisters applies the group of calls queued from front (the first)
-// on, then wakes them and the next front.
-func (r *Registry) leadRegisters(front *registerCall) {
+// leadRegisters applies the group of calls queued from the front of the
+// queue (the caller's own call) on, then wakes them and the next front.
+func (r *Registry) leadRegisters() {
 	q := &r.registers
 	q.mu.Lock()
 	alone := len(q.pending) == 1
@@ -175,6 +175,14 @@ func (p *pendingRows) byName(key string) *record {
 	return p.names[key]
 }
 
+// byURI returns a copy of the pending rows that reference uri.
+func (p *pendingRows) byURI(uri string) []*record {
+	if p == nil {
+		return nil
+	}
+	return slices.Clone(p.uris[uri])
+}
+
 func (p *pendingRows) add(rows []*record) {
 	if p.ids == nil {
 		p.ids, p.names, p.uris = map[string]*record{}, map[string]*record{}, map[string][]*record{}
@@ -186,24 +194,6 @@ func (p *pendingRows) add(rows []*record) {
 			p.uris[u] = append(p.uris[u], a)
 		}
 	}
-}
-
-// authorizePendingURIs is authorizeURIs for the rows of the earlier calls
-// of a's group: sharing a URI with one of them needs ActionUpdate on it,
-// as it would once they are stored.
-func (w *writeTxn) authorizePendingURIs(a *record, pending *pendingRows) error {
-	if w.r.authz == nil || pending == nil {
-		return nil
-	}
-	for i, uri := range a.uris() {
-		for _, o := range pending.uris[uri] {
-			if err := w.authorize(ActionUpdate, o); err != nil {
-				e := err.(*Error)
-				return newError(e.Code, e.ID, "storageUris[%d] is referenced by another artifact: %s", i, e.Message)
-			}
-		}
-	}
-	return nil
 }
 
 // applyRegisters applies a group of calls in one transaction and marks
@@ -238,8 +228,7 @@ func (r *Registry) applyRegisters(group []*registerCall) {
 	var accepted []*writeTxn
 	var calls []*registerCall
 	for _, c := range group {
-		w := &writeTxn{Txn: txn, r: r, ctx: c.ctx, now: r.stamp(c.now), principal: c.principal, op: c.op,
-			cleaner: r.cleaner != nil, tokens: st.tokens}
+		w := r.newWriteTxn(c.ctx, txn, r.stamp(c.now), c.principal, c.op, "", st.tokens)
 		if !c.guard(func() error {
 			if r.onCheck != nil {
 				r.onCheck(c)

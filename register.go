@@ -174,10 +174,7 @@ func (w *writeTxn) checkNew(rows []*record, assigned []bool, pending *pendingRow
 				return err
 			}
 		}
-		if err := w.authorizeURIs(a, nil); err != nil {
-			return err
-		}
-		if err := w.authorizePendingURIs(a, pending); err != nil {
+		if err := w.authorizeURIs(a, nil, pending); err != nil {
 			return err
 		}
 		if ids != nil {
@@ -250,7 +247,10 @@ func (w *writeTxn) checkParent(a *record, batch map[string]*record, pending *pen
 // that the principal may update each other artifact referencing it: sharing
 // a URI changes what that artifact's hard delete cleans (it would no longer
 // clean the object).
-func (w *writeTxn) authorizeURIs(a, old *record) error {
+//
+// pending, for a registration in a group (group.go), holds the rows of the
+// group's earlier calls, not stored yet: they count as stored owners.
+func (w *writeTxn) authorizeURIs(a, old *record, pending *pendingRows) error {
 	if w.r.authz == nil {
 		return nil
 	}
@@ -262,12 +262,19 @@ func (w *writeTxn) authorizeURIs(a, old *record) error {
 		if slices.Contains(had, uri) {
 			continue
 		}
+		others := pending.byURI(uri)
 		for _, id := range owners(w.Txn, uri) {
-			if o := row(w.Txn, id); o != nil && o.ID != a.ID {
-				if err := w.authorize(ActionUpdate, o); err != nil {
-					e := err.(*Error)
-					return newError(e.Code, e.ID, "storageUris[%d] is referenced by another artifact: %s", i, e.Message)
-				}
+			if o := row(w.Txn, id); o != nil {
+				others = append(others, o)
+			}
+		}
+		for _, o := range others {
+			if o.ID == a.ID {
+				continue
+			}
+			if err := w.authorize(ActionUpdate, o); err != nil {
+				e := err.(*Error)
+				return newError(e.Code, e.ID, "storageUris[%d] is referenced by another artifact: %s", i, e.Message)
 			}
 		}
 	}
@@ -347,7 +354,7 @@ func (r *Registry) Update(ctx context.Context, a Artifact, opts ...UpdateOption)
 		}
 		c := w.touch(old)
 		c.setMetadata(&a)
-		if err := w.authorizeURIs(c, old); err != nil {
+		if err := w.authorizeURIs(c, old, nil); err != nil {
 			return err
 		}
 		// URIs the update drops become pending cleanups, unless another

@@ -57,17 +57,7 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	db := st.db
 	txn := db.Txn(true)
 	defer txn.Abort() // no-op after Commit; taken before anything may panic
-	w := &writeTxn{
-		Txn:       txn,
-		cleaner:   r.cleaner != nil,
-		tokens:    st.tokens,
-		r:         r,
-		ctx:       ctx,
-		now:       now,
-		principal: principal,
-		op:        op,
-		reason:    reason,
-	}
+	w := r.newWriteTxn(ctx, txn, now, principal, op, reason, st.tokens)
 	if err := fn(w); err != nil {
 		if err == errRollback {
 			return nil, nil
@@ -81,6 +71,13 @@ func (r *Registry) write(ctx context.Context, reason string, fn func(w *writeTxn
 	r.setDB(db, w.tokens, len(w.events))
 	r.events.publish(w.meta(), w.events)
 	return w.cleanups, nil
+}
+
+// newWriteTxn wraps txn for one call: its context, recorded time,
+// principal, operation ID and reason, and the tokens stored so far.
+func (r *Registry) newWriteTxn(ctx context.Context, txn *memdb.Txn, now time.Time, principal, op, reason string, tokens int) *writeTxn {
+	return &writeTxn{Txn: txn, r: r, ctx: ctx, now: now, principal: principal, op: op, reason: reason,
+		cleaner: r.cleaner != nil, tokens: tokens}
 }
 
 // newID returns a time-ordered (version 7) UUID.
